@@ -1,0 +1,27 @@
+/**
+ * @module protocol/close-codes
+ * WebSocket close codes the server sends, and what a client should do on each.
+ *
+ * Ranges: 4000–4499 mean "reconnect" (the condition is temporary; a subscriber that reconnects
+ * loses nothing it could not ask for again), 4500–4999 mean "terminal" (reconnecting with the
+ * same request fails the same way). Standard codes keep their RFC 6455 meaning.
+ */
+export const CloseCode = {
+  /** RFC 6455: the server is shutting down or restarting. Reconnect (with back-off). */
+  GOING_AWAY: 1001,
+  /** RFC 6455: a frame was larger than the transport limit. Terminal for that message. */
+  MESSAGE_TOO_BIG: 1009,
+  /** The subscriber read too slowly and its send queue overflowed. Reconnect. */
+  SLOW_CONSUMER: 4000,
+  /** No valid filter configuration arrived within the subscribe timeout. Terminal. */
+  SUBSCRIBE_TIMEOUT: 4500,
+  /** The server has reached its subscriber limit. Reconnect later, with back-off. */
+  TOO_MANY_SUBSCRIBERS: 4001,
+} as const;
+
+export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
+
+/** True when a client should reconnect after this close code. */
+export function shouldReconnect(code: number): boolean {
+  return code === CloseCode.GOING_AWAY || (code >= 4000 && code < 4500);
+}

@@ -1,0 +1,67 @@
+/**
+ * @module protocol/error-codes
+ * Stable error codes, named area then problem, each with its HTTP status and whether a
+ * client may retry the same request unchanged. Codes are never reused once retired.
+ * docs/errors.md lists them; a test keeps the two in step.
+ */
+export const ERROR_CODES = [
+  'REQUEST_INVALID',
+  'REQUEST_JSON_INVALID',
+  'REQUEST_TIMESTAMP_INVALID',
+  'REQUEST_BODY_TOO_LARGE',
+  'AUTH_REQUIRED',
+  'RATE_LIMITED',
+  'ROUTE_NOT_FOUND',
+  'METHOD_NOT_ALLOWED',
+  'EVENT_NOT_FOUND',
+  'INGEST_EVENT_INVALID',
+  'INGEST_MESSAGE_TOO_LARGE',
+  'INGEST_BINARY_FRAME',
+  'FILTER_INVALID',
+  'SUBSCRIBE_LIMIT_REACHED',
+  'SERVER_SHUTTING_DOWN',
+  'STORAGE_UNAVAILABLE',
+  'INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
+  REQUEST_INVALID: 422,
+  REQUEST_JSON_INVALID: 422,
+  REQUEST_TIMESTAMP_INVALID: 400,
+  REQUEST_BODY_TOO_LARGE: 413,
+  AUTH_REQUIRED: 401,
+  RATE_LIMITED: 429,
+  ROUTE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  EVENT_NOT_FOUND: 404,
+  INGEST_EVENT_INVALID: 422,
+  INGEST_MESSAGE_TOO_LARGE: 413,
+  INGEST_BINARY_FRAME: 422,
+  FILTER_INVALID: 422,
+  SUBSCRIBE_LIMIT_REACHED: 503,
+  SERVER_SHUTTING_DOWN: 503,
+  STORAGE_UNAVAILABLE: 503,
+  INTERNAL: 500,
+};
+
+export const ERROR_RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
+  REQUEST_INVALID: false,
+  REQUEST_JSON_INVALID: false,
+  REQUEST_TIMESTAMP_INVALID: false,
+  REQUEST_BODY_TOO_LARGE: false,
+  AUTH_REQUIRED: false,
+  RATE_LIMITED: true,
+  ROUTE_NOT_FOUND: false,
+  METHOD_NOT_ALLOWED: false,
+  EVENT_NOT_FOUND: false,
+  INGEST_EVENT_INVALID: false,
+  INGEST_MESSAGE_TOO_LARGE: false,
+  INGEST_BINARY_FRAME: false,
+  FILTER_INVALID: false,
+  SUBSCRIBE_LIMIT_REACHED: true,
+  SERVER_SHUTTING_DOWN: true,
+  STORAGE_UNAVAILABLE: true,
+  INTERNAL: true,
+};

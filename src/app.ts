@@ -1,0 +1,130 @@
+/**
+ * @module app
+ * The composition root: the only module that names concrete adapters. Builds the store, bus,
+ * ingest and delivery services and the HTTP edge from a Config, and knows how to stop them
+ * in order.
+ */
+import { readFileSync } from 'node:fs';
+import { LocalBus } from './bus/local/local-bus.js';
+import type { Bus } from './bus/bus.js';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config/schema.js';
+import { SubscriptionService } from './delivery/subscription-service.js';
+import { createEventValidator } from './domain/event.js';
+import { createAuthenticator } from './http/auth.js';
+import { Cors } from './http/cors.js';
+import { buildOpenApi } from './http/openapi.js';
+import { docsRoutes } from './http/rest/docs.js';
+import { eventRoutes } from './http/rest/events.js';
+import { statsRoutes } from './http/rest/stats.js';
+import type { Route } from './http/route.js';
+import { HttpServer } from './http/server.js';
+import { IngestService } from './ingest/ingest-service.js';
+import { RateLimiter } from './limits/rate-limiter.js';
+import { createLogger, errorFields, type Logger } from './log/logger.js';
+import { PipelineCounters } from './stats/counters.js';
+import type { EventStore, IdGenerator } from './storage/event-store.js';
+import { MemoryEventStore } from './storage/memory/memory-event-store.js';
+import { SqliteEventStore } from './storage/sqlite/sqlite-event-store.js';
+
+/** The package version, from the nearest package.json above this module (source or dist). */
+export const VERSION = ((): string => {
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'realtime-event-pipeline' && pkg.version !== undefined) return pkg.version;
+    } catch {
+      // not at this level
+    }
+  }
+  return '0.0.0';
+})();
+
+export interface AppOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Tests force id collisions through this. */
+  newId?: IdGenerator;
+}
+
+export interface App {
+  readonly config: Readonly<Config>;
+  readonly store: EventStore;
+  /** Listens on the configured host and port; resolves with the bound address. */
+  listen(): Promise<{ host: string; port: number }>;
+  /** Graceful stop: refuse new work, commit and acknowledge what was accepted, close sockets with 1001. */
+  stop(): Promise<void>;
+}
+
+function createStore(config: Readonly<Config>, newId: IdGenerator | undefined): EventStore {
+  switch (config.eventStore) {
+    case 'sqlite':
+      return new SqliteEventStore({ path: config.databasePath, ...(newId === undefined ? {} : { newId }) });
+    case 'memory':
+      return new MemoryEventStore(newId === undefined ? {} : { newId });
+  }
+}
+
+export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
+  const log = options.log ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const store = createStore(config, options.newId);
+  log.info('event store ready', { store: config.eventStore, ...(config.eventStore === 'sqlite' ? { path: config.databasePath } : {}), head_seq: store.headSeq() });
+  const bus: Bus = new LocalBus((err) => log.error('delivery handler failed', errorFields(err)));
+  const counters = new PipelineCounters();
+  const limits = { maxPayloadKeys: config.maxPayloadKeys, maxPayloadBytes: config.maxPayloadBytes, maxPayloadDepth: config.maxPayloadDepth };
+  const ingest = new IngestService({ store, bus, validate: createEventValidator(limits), counters, clock });
+  const subscriptions = new SubscriptionService(
+    { maxEvents: config.maxQueueSize, maxBytes: config.subscriberQueueMaxBytes, maxSubscribers: config.maxSubscribers },
+    counters,
+  );
+  const unsubscribeBus = bus.onEvents(subscriptions.deliver);
+  const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });
+
+  const apiRoutes: Route[] = [
+    ...eventRoutes({ ingest, store, counters, limits }),
+    ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
+  ];
+  const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];
+  const http = new HttpServer({
+    routes,
+    authenticate: createAuthenticator(config.requireAuth, config.apiKey),
+    cors: new Cors(config.corsOrigins),
+    rateLimiter,
+    limits: { maxBodyBytes: config.maxBodyBytes, maxWsFrameBytes: config.maxWsFrameBytes, maxWsConnectionsPerIp: config.maxWsConnectionsPerIp },
+    publish: { ingest, rateLimiter, counters, maxMessageBytes: config.maxWsMessageBytes, log },
+    subscribe: {
+      subscriptions,
+      rateLimiter,
+      maxMessageBytes: config.maxWsMessageBytes,
+      subscribeTimeoutMs: config.subscribeTimeoutMs,
+      keepaliveIntervalMs: config.keepaliveIntervalMs,
+    },
+    log,
+  });
+
+  let stopping: Promise<void> | undefined;
+  return {
+    config,
+    store,
+    async listen() {
+      const addr = await http.listen(config.port, config.host);
+      log.info('listening', { host: addr.host, port: addr.port, auth: config.requireAuth });
+      return addr;
+    },
+    stop() {
+      stopping ??= (async () => {
+        log.info('shutting down');
+        const deadline = Date.now() + config.shutdownTimeoutMs;
+        http.stopAccepting();
+        await ingest.stop();
+        await http.closeConnections(Math.max(0, deadline - Date.now()));
+        unsubscribeBus();
+        await bus.close();
+        await store.close();
+        log.info('stopped', { head_seq: store.headSeq() });
+      })();
+      return stopping;
+    },
+  };
+}

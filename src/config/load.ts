@@ -1,0 +1,44 @@
+/**
+ * @module config/load
+ * The only code that reads the environment: every setting parsed, every problem reported at
+ * once with the variable that caused it, cross-checks applied, the result frozen.
+ */
+import { SETTINGS, type Config } from './schema.js';
+
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+  constructor(problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+export function loadConfig(env: Readonly<Record<string, string | undefined>> = process.env, overrides: Partial<Config> = {}): Readonly<Config> {
+  const problems: string[] = [];
+  const out: Record<string, unknown> = {};
+  for (const s of SETTINGS) {
+    const raw = env[s.env];
+    const parsed = (s.parse as (r: string) => unknown)(raw ?? s.default);
+    if (parsed !== null && typeof parsed === 'object' && 'error' in parsed) {
+      problems.push(`${s.env}: ${(parsed as { error: string }).error}`);
+    } else {
+      out[s.key] = parsed;
+    }
+  }
+  const config = { ...out, ...overrides } as Config;
+  if (problems.length === 0) {
+    if (config.requireAuth && config.apiKey === null) problems.push('API_KEY: must be set when REQUIRE_AUTH=true');
+    if (config.maxBodyBytes <= config.maxPayloadBytes) {
+      problems.push(`MAX_BODY_BYTES: must be larger than MAX_PAYLOAD_BYTES (${config.maxPayloadBytes}), got ${config.maxBodyBytes}`);
+    }
+    if (config.maxWsFrameBytes < config.maxWsMessageBytes) {
+      problems.push(`MAX_WS_FRAME_BYTES: must be at least MAX_WS_MESSAGE_BYTES (${config.maxWsMessageBytes}), got ${config.maxWsFrameBytes}`);
+    }
+    if (config.maxWsMessageBytes <= config.maxPayloadBytes) {
+      problems.push(`MAX_WS_MESSAGE_BYTES: must be larger than MAX_PAYLOAD_BYTES (${config.maxPayloadBytes}), got ${config.maxWsMessageBytes}`);
+    }
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({ ...config, corsOrigins: Object.freeze([...config.corsOrigins]) });
+}

@@ -1,0 +1,125 @@
+/**
+ * @module config/schema
+ * Every setting: its environment variable, default (with units), parser and one-line doc. The
+ * README's configuration table mirrors this list; a test keeps them in step.
+ */
+import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_PAYLOAD_DEPTH, DEFAULT_MAX_PAYLOAD_KEYS } from '../domain/event.js';
+import { DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES, DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS } from '../delivery/send-queue.js';
+import type { RateLimit } from '../limits/rate-limiter.js';
+import type { LogLevel } from '../log/logger.js';
+
+export interface Config {
+  host: string;
+  port: number;
+  eventStore: 'sqlite' | 'memory';
+  databasePath: string;
+  corsOrigins: readonly string[];
+  requireAuth: boolean;
+  apiKey: string | null;
+  rateLimitPublish: RateLimit | null;
+  rateLimitQuery: RateLimit | null;
+  rateLimitAdmin: RateLimit | null;
+  maxQueueSize: number;
+  subscriberQueueMaxBytes: number;
+  maxSubscribers: number;
+  maxWsMessageBytes: number;
+  maxWsFrameBytes: number;
+  maxWsConnectionsPerIp: number;
+  maxPayloadKeys: number;
+  maxPayloadBytes: number;
+  maxPayloadDepth: number;
+  maxBodyBytes: number;
+  subscribeTimeoutMs: number;
+  keepaliveIntervalMs: number;
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+export type Parser<T> = (raw: string) => T | { error: string };
+
+export interface Setting<K extends keyof Config = keyof Config> {
+  key: K;
+  env: string;
+  default: string;
+  doc: string;
+  parse: Parser<Config[K]>;
+}
+
+const int =
+  (min: number, max = Number.MAX_SAFE_INTEGER): Parser<number> =>
+  (raw) => {
+    if (!/^\d+$/.test(raw.trim())) return { error: `must be a whole number, got '${raw}'` };
+    const n = Number(raw);
+    return n < min || n > max ? { error: `must be between ${min} and ${max}, got ${n}` } : n;
+  };
+
+const bool: Parser<boolean> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  return { error: `must be true or false, got '${raw}'` };
+};
+
+const UNIT_MS = { second: 1000, minute: 60_000, hour: 3_600_000 } as const;
+
+/** `<count>/<second|minute|hour>`, or `off` for no limit. */
+export const rateLimit: Parser<RateLimit | null> = (raw) => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'off') return null;
+  const m = /^(\d+)\s*\/\s*(second|minute|hour)s?$/.exec(v);
+  if (m === null || Number(m[1]) < 1) return { error: `must look like 100/minute (count per second, minute or hour) or off, got '${raw}'` };
+  return { count: Number(m[1]), windowMs: UNIT_MS[m[2] as keyof typeof UNIT_MS] };
+};
+
+function setting<K extends keyof Config>(s: Setting<K>): Setting<K> {
+  return s;
+}
+
+export const SETTINGS = [
+  setting({ key: 'host', env: 'HOST', default: '127.0.0.1', doc: 'Address to listen on', parse: (r) => (r.trim() === '' ? { error: 'must not be empty' } : r.trim()) }),
+  setting({ key: 'port', env: 'PORT', default: '8001', doc: 'TCP port (0 picks a free one)', parse: int(0, 65535) }),
+  setting({
+    key: 'eventStore',
+    env: 'EVENT_STORE',
+    default: 'sqlite',
+    doc: '`sqlite` (durable, at DATABASE_PATH) or `memory` (lost on exit)',
+    parse: (r) => (r === 'sqlite' || r === 'memory' ? r : { error: `must be sqlite or memory, got '${r}'` }),
+  }),
+  setting({ key: 'databasePath', env: 'DATABASE_PATH', default: './data/events.db', doc: 'SQLite file; its folder is created, the file gets mode 600', parse: (r) => (r.trim() === '' ? { error: 'must not be empty' } : r) }),
+  setting({
+    key: 'corsOrigins',
+    env: 'CORS_ORIGINS',
+    default: '',
+    doc: 'Comma-separated browser origins allowed by CORS (`*` for any); empty: CORS closed',
+    parse: (r) => r.split(',').map((s) => s.trim()).filter((s) => s !== ''),
+  }),
+  setting({ key: 'requireAuth', env: 'REQUIRE_AUTH', default: 'false', doc: 'Require API_KEY on every event, stats and WebSocket request', parse: bool }),
+  setting({ key: 'apiKey', env: 'API_KEY', default: '', doc: 'The shared key (`X-API-Key` header; WebSockets: `x-api-key` header or `api_key` query parameter)', parse: (r) => (r === '' ? null : r) }),
+  setting({ key: 'rateLimitPublish', env: 'RATE_LIMIT_PUBLISH', default: '1000/second', doc: 'Publishes per client (REST and WebSocket together), or `off`', parse: rateLimit }),
+  setting({ key: 'rateLimitQuery', env: 'RATE_LIMIT_QUERY', default: '100/second', doc: 'History, stats, docs and subscriber control messages per client, or `off`', parse: rateLimit }),
+  setting({ key: 'rateLimitAdmin', env: 'RATE_LIMIT_ADMIN', default: '60/minute', doc: 'Deletes per client, or `off`', parse: rateLimit }),
+  setting({ key: 'maxQueueSize', env: 'MAX_QUEUE_SIZE', default: String(DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS), doc: 'Events a subscriber may have waiting before it is closed as a slow consumer (4000)', parse: int(1) }),
+  setting({ key: 'subscriberQueueMaxBytes', env: 'SUBSCRIBER_QUEUE_MAX_BYTES', default: String(DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES), doc: 'Bytes a subscriber may have waiting before it is closed as a slow consumer (4000)', parse: int(1024) }),
+  setting({ key: 'maxSubscribers', env: 'MAX_SUBSCRIBERS', default: '5000', doc: 'Subscriptions on this server; more are refused with close code 4001', parse: int(1) }),
+  setting({ key: 'maxWsMessageBytes', env: 'MAX_WS_MESSAGE_BYTES', default: '1048576', doc: 'Largest WebSocket message handled; larger ones get `Message too large` and the socket stays open', parse: int(1024) }),
+  setting({ key: 'maxWsFrameBytes', env: 'MAX_WS_FRAME_BYTES', default: '16777216', doc: 'Largest WebSocket message read at all; larger ones close the socket with 1009', parse: int(1024) }),
+  setting({ key: 'maxWsConnectionsPerIp', env: 'MAX_WS_CONNECTIONS_PER_IP', default: '20', doc: 'Open WebSocket connections per client address; more are refused before the upgrade with HTTP 429', parse: int(1) }),
+  setting({ key: 'maxPayloadKeys', env: 'MAX_PAYLOAD_KEYS', default: String(DEFAULT_MAX_PAYLOAD_KEYS), doc: 'Top-level keys in an event payload', parse: int(1) }),
+  setting({ key: 'maxPayloadBytes', env: 'MAX_PAYLOAD_BYTES', default: String(DEFAULT_MAX_PAYLOAD_BYTES), doc: 'Payload size as compact UTF-8 JSON, in bytes', parse: int(2) }),
+  setting({ key: 'maxPayloadDepth', env: 'MAX_PAYLOAD_DEPTH', default: String(DEFAULT_MAX_PAYLOAD_DEPTH), doc: 'Nesting depth of a payload (the payload object is level 1)', parse: int(1, 1000) }),
+  setting({ key: 'maxBodyBytes', env: 'MAX_BODY_BYTES', default: '1048576', doc: 'Largest HTTP request body; larger ones get 413. Must exceed MAX_PAYLOAD_BYTES', parse: int(1024) }),
+  setting({ key: 'subscribeTimeoutMs', env: 'SUBSCRIBE_TIMEOUT_MS', default: '10000', doc: 'Time a subscriber has to send a valid filter config, in ms (then close 4500)', parse: int(100) }),
+  setting({ key: 'keepaliveIntervalMs', env: 'KEEPALIVE_INTERVAL_MS', default: '30000', doc: 'Quiet time on a subscribe socket before the server sends `{"type":"keepalive"}`, in ms', parse: int(100) }),
+  setting({ key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', doc: 'Longest a graceful shutdown waits for commits and sockets, in ms', parse: int(0) }),
+  setting({
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    default: 'info',
+    doc: '`debug`, `info`, `warning` or `error`',
+    parse: (r) => {
+      const v = r.trim().toLowerCase();
+      const level = v === 'warn' ? 'warning' : v === 'critical' ? 'error' : v;
+      return level === 'debug' || level === 'info' || level === 'warning' || level === 'error' ? level : { error: `must be debug, info, warning or error, got '${r}'` };
+    },
+  }),
+] as const;

@@ -1,0 +1,126 @@
+/**
+ * @module delivery/router
+ * Matches committed events to local subscriptions and queues their frames. Each subscription
+ * is indexed under its most selective key (session, else user, else each of its types, else
+ * "everything"), so an event only meets the subscriptions that could want it: matching costs
+ * O(candidates), not O(all subscribers). An event is serialised once and its bytes shared by
+ * every recipient. Adding, removing or re-filtering subscriptions during a fan-out is safe:
+ * Set iteration in JavaScript tolerates deletion, and each subscription is looked up once.
+ */
+import type { StoredEvent } from '../domain/event.js';
+import { matches, type Filter } from '../domain/filter.js';
+import type { SendQueue } from './send-queue.js';
+import type { DeliverySink } from './sink.js';
+
+/** `sub_` + 8 hex digits. */
+export type SubscriberId = string;
+
+export interface Subscription {
+  readonly id: SubscriberId;
+  filter: Filter;
+  readonly queue: SendQueue;
+  readonly sink: DeliverySink;
+}
+
+type IndexKey = { kind: 'session' | 'user'; key: string } | { kind: 'types'; keys: readonly string[] } | { kind: 'all' };
+
+export class Router {
+  readonly #bySession = new Map<string, Set<Subscription>>();
+  readonly #byUser = new Map<string, Set<Subscription>>();
+  readonly #byType = new Map<string, Set<Subscription>>();
+  readonly #all = new Set<Subscription>();
+  readonly #keys = new Map<Subscription, IndexKey>();
+
+  get size(): number {
+    return this.#keys.size;
+  }
+
+  add(sub: Subscription): void {
+    if (this.#keys.has(sub)) this.remove(sub);
+    const key = indexKey(sub.filter);
+    this.#keys.set(sub, key);
+    switch (key.kind) {
+      case 'session':
+        addTo(this.#bySession, key.key, sub);
+        break;
+      case 'user':
+        addTo(this.#byUser, key.key, sub);
+        break;
+      case 'types':
+        for (const t of key.keys) addTo(this.#byType, t, sub);
+        break;
+      case 'all':
+        this.#all.add(sub);
+        break;
+    }
+  }
+
+  remove(sub: Subscription): void {
+    const key = this.#keys.get(sub);
+    if (key === undefined) return;
+    this.#keys.delete(sub);
+    switch (key.kind) {
+      case 'session':
+        removeFrom(this.#bySession, key.key, sub);
+        break;
+      case 'user':
+        removeFrom(this.#byUser, key.key, sub);
+        break;
+      case 'types':
+        for (const t of key.keys) removeFrom(this.#byType, t, sub);
+        break;
+      case 'all':
+        this.#all.delete(sub);
+        break;
+    }
+  }
+
+  setFilter(sub: Subscription, filter: Filter): void {
+    const registered = this.#keys.has(sub);
+    if (registered) this.remove(sub);
+    sub.filter = filter;
+    if (registered) this.add(sub);
+  }
+
+  /** Queues every event for every matching subscription, in the order given. */
+  deliver(events: readonly StoredEvent[]): void {
+    const corked = new Set<DeliverySink>();
+    for (const event of events) {
+      let frame: Buffer | undefined;
+      const send = (sub: Subscription): void => {
+        if (!matches(sub.filter, event)) return;
+        frame ??= Buffer.from(event.json);
+        if (sub.sink.cork !== undefined && !corked.has(sub.sink)) {
+          corked.add(sub.sink);
+          sub.sink.cork();
+        }
+        sub.queue.push(frame);
+      };
+      if (event.sessionId !== null) this.#bySession.get(event.sessionId)?.forEach(send);
+      if (event.userId !== null) this.#byUser.get(event.userId)?.forEach(send);
+      this.#byType.get(event.eventType)?.forEach(send);
+      this.#all.forEach(send);
+    }
+    for (const sink of corked) sink.uncork?.();
+  }
+}
+
+function indexKey(f: Filter): IndexKey {
+  if (f.sessionId !== null) return { kind: 'session', key: f.sessionId };
+  if (f.userId !== null) return { kind: 'user', key: f.userId };
+  if (f.eventTypes.size > 0) return { kind: 'types', keys: [...f.eventTypes] };
+  return { kind: 'all' };
+}
+
+function addTo(map: Map<string, Set<Subscription>>, key: string, sub: Subscription): void {
+  let set = map.get(key);
+  if (set === undefined) map.set(key, (set = new Set()));
+  set.add(sub);
+}
+
+function removeFrom(map: Map<string, Set<Subscription>>, key: string, sub: Subscription): void {
+  const set = map.get(key);
+  if (set === undefined) return;
+  set.delete(sub);
+  if (set.size === 0) map.delete(key);
+}

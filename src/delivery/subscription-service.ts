@@ -1,0 +1,73 @@
+/**
+ * @module delivery/subscription-service
+ * Opens, re-filters and closes subscriptions for any transport, and feeds committed events
+ * from the bus to the router. Owns the subscriber limit and the per-subscriber queue policy.
+ */
+import { randomBytes } from 'node:crypto';
+import type { StoredEvent } from '../domain/event.js';
+import type { Filter } from '../domain/filter.js';
+import type { PipelineCounters } from '../stats/counters.js';
+import { Router, type Subscription } from './router.js';
+import { SendQueue, type SendQueueLimits, type SendQueueObserver } from './send-queue.js';
+import type { DeliverySink } from './sink.js';
+
+export class SubscriptionService {
+  readonly #router = new Router();
+  readonly #limits: SendQueueLimits;
+  readonly #maxSubscribers: number;
+  readonly #observer: SendQueueObserver;
+  #queued = 0;
+
+  constructor(limits: SendQueueLimits & { maxSubscribers: number }, counters: PipelineCounters) {
+    this.#limits = { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes };
+    this.#maxSubscribers = limits.maxSubscribers;
+    this.#observer = {
+      queued: (delta) => (this.#queued += delta),
+      sent: (n) => (counters.delivered += n),
+      slowConsumer: (dropped) => {
+        counters.dropped += dropped;
+        counters.slowConsumerDisconnects++;
+      },
+    };
+  }
+
+  /** Subscriptions with a valid filter on open connections. */
+  get active(): number {
+    return this.#router.size;
+  }
+
+  /** Frames waiting in subscriber queues, over all subscribers. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  get full(): boolean {
+    return this.#router.size >= this.#maxSubscribers;
+  }
+
+  /** Registers a subscription; callers check {@link full} first. */
+  open(sink: DeliverySink, filter: Filter): Subscription {
+    const sub: Subscription = {
+      id: 'sub_' + randomBytes(4).toString('hex'),
+      filter,
+      sink,
+      queue: new SendQueue(sink, this.#limits, this.#observer),
+    };
+    this.#router.add(sub);
+    return sub;
+  }
+
+  setFilter(sub: Subscription, filter: Filter): void {
+    this.#router.setFilter(sub, filter);
+  }
+
+  close(sub: Subscription): void {
+    this.#router.remove(sub);
+    sub.queue.discard();
+  }
+
+  /** The bus handler: committed events in `seq` order. */
+  readonly deliver = (events: readonly StoredEvent[]): void => {
+    this.#router.deliver(events);
+  };
+}

@@ -1,0 +1,149 @@
+/**
+ * @module http/rest/events
+ * Publish, query, fetch and delete events over REST.
+ */
+import { Type } from '@sinclair/typebox';
+import { EVENT_TYPES } from '../../../protocol/event-types.js';
+import { eventInputSchema, type EventLimits } from '../../domain/event.js';
+import { PipelineError, type ValidationIssue } from '../../domain/errors.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { PipelineCounters } from '../../stats/counters.js';
+import type { EventStore } from '../../storage/event-store.js';
+import { parseJson } from '../body.js';
+import { json, rawJson } from '../responses.js';
+import type { Route } from '../route.js';
+import { boundedInt, optionalEventType, optionalInstant, optionalString, throwIfIssues } from './query-params.js';
+import { errorResponses, eventOutputSchema, messageErrorSchema, validationResponse } from './schemas.js';
+
+export const DEFAULT_QUERY_LIMIT = 100;
+export const MAX_QUERY_LIMIT = 1000;
+
+/** History responses are about students: never cached by browsers or proxies. */
+const NO_STORE = { 'Cache-Control': 'no-store' };
+
+export interface EventRoutesDeps {
+  ingest: IngestService;
+  store: EventStore;
+  counters: PipelineCounters;
+  limits: EventLimits;
+}
+
+const queryParam = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
+  name,
+  in: 'query',
+  required: false,
+  description,
+  schema,
+});
+
+export function eventRoutes(deps: EventRoutesDeps): Route[] {
+  const eventResponse = { description: 'The stored event', content: { 'application/json': { schema: eventOutputSchema } } };
+  return [
+    {
+      method: 'POST',
+      path: '/events',
+      versioned: true,
+      rate: 'publish',
+      auth: true,
+      body: true,
+      documented: true,
+      doc: {
+        summary: 'Publish an event (201 once it is durably stored)',
+        tags: ['events'],
+        requestBody: { required: true, content: { 'application/json': { schema: eventInputSchema(deps.limits) } } },
+        responses: { '201': eventResponse, '413': { description: 'Body too large' }, '422': validationResponse, ...errorResponses },
+      },
+      handle: async (ctx) => {
+        const input = parseJson((ctx.body ?? Buffer.alloc(0)).toString('utf8'));
+        const event = await deps.ingest.publish(input);
+        deps.counters.restPublisherSeen(ctx.client);
+        return rawJson(201, event.json, NO_STORE);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/events',
+      versioned: true,
+      rate: 'query',
+      auth: true,
+      body: false,
+      documented: true,
+      doc: {
+        summary: 'Query stored events, newest first',
+        tags: ['events'],
+        parameters: [
+          queryParam('event_type', 'Only this type', { type: 'string', enum: [...EVENT_TYPES] }),
+          queryParam('session_id', 'Only this session (empty: any)'),
+          queryParam('user_id', 'Only this user (empty: any)'),
+          queryParam('since', 'Only events received after this ISO 8601 instant (exclusive; any offset)', { type: 'string', format: 'date-time' }),
+          queryParam('limit', 'At most this many', { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT }),
+        ],
+        responses: {
+          '200': { description: 'Matching events', content: { 'application/json': { schema: Type.Array(eventOutputSchema) } } },
+          '400': { description: 'since is not ISO 8601', content: { 'application/json': { schema: messageErrorSchema } } },
+          '422': validationResponse,
+          ...errorResponses,
+        },
+      },
+      handle: async (ctx) => {
+        const issues: ValidationIssue[] = [];
+        const eventType = optionalEventType(ctx.query, issues);
+        const limit = boundedInt(ctx.query, 'limit', 1, MAX_QUERY_LIMIT, DEFAULT_QUERY_LIMIT, issues);
+        throwIfIssues(issues);
+        const sinceUs = optionalInstant(ctx.query, 'since');
+        const events = await deps.store.query({
+          eventType,
+          sessionId: optionalString(ctx.query, 'session_id'),
+          userId: optionalString(ctx.query, 'user_id'),
+          sinceUs,
+          limit,
+        });
+        return rawJson(200, '[' + events.map((e) => e.json).join(',') + ']', NO_STORE);
+      },
+    },
+    {
+      method: 'GET',
+      path: '/events/{id}',
+      versioned: true,
+      rate: 'query',
+      auth: true,
+      body: false,
+      documented: true,
+      doc: {
+        summary: 'Get one event by id',
+        tags: ['events'],
+        parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+        responses: { '200': eventResponse, '404': { description: 'Event not found', content: { 'application/json': { schema: messageErrorSchema } } }, ...errorResponses },
+      },
+      handle: async (ctx) => {
+        const event = await deps.store.getById(ctx.params['id'] ?? '');
+        if (event === undefined) throw new PipelineError('EVENT_NOT_FOUND', 'Event not found');
+        return rawJson(200, event.json, NO_STORE);
+      },
+    },
+    {
+      method: 'DELETE',
+      path: '/events',
+      versioned: true,
+      rate: 'admin',
+      auth: true,
+      body: false,
+      documented: true,
+      doc: {
+        summary: 'Delete events (all, or those received before an instant)',
+        tags: ['events'],
+        parameters: [queryParam('before', 'Delete only events received before this ISO 8601 instant', { type: 'string', format: 'date-time' })],
+        responses: {
+          '200': { description: 'How many were deleted', content: { 'application/json': { schema: Type.Object({ deleted: Type.Integer() }) } } },
+          '400': { description: 'before is not ISO 8601', content: { 'application/json': { schema: messageErrorSchema } } },
+          ...errorResponses,
+        },
+      },
+      handle: async (ctx) => {
+        const beforeUs = optionalInstant(ctx.query, 'before');
+        const deleted = await deps.store.deleteBefore(beforeUs);
+        return json(200, { deleted });
+      },
+    },
+  ];
+}

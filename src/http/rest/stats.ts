@@ -1,0 +1,117 @@
+/**
+ * @module http/rest/stats
+ * `/stats`, `/event-types`, `/health` and `/readiness`.
+ */
+import { Type } from '@sinclair/typebox';
+import { EVENT_TYPE_DESCRIPTIONS } from '../../../protocol/event-types.js';
+import type { Clock } from '../../clock.js';
+import { formatInstant } from '../../domain/timestamp.js';
+import type { SubscriptionService } from '../../delivery/subscription-service.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { Logger } from '../../log/logger.js';
+import { errorFields } from '../../log/logger.js';
+import type { PipelineCounters } from '../../stats/counters.js';
+import type { EventStore } from '../../storage/event-store.js';
+import { json } from '../responses.js';
+import type { Route } from '../route.js';
+import { errorResponses } from './schemas.js';
+
+const HOUR_US = 3_600_000_000;
+const round2 = (n: number): number => Math.round(n * 100) / 100;
+
+export interface StatsRoutesDeps {
+  store: EventStore;
+  subscriptions: SubscriptionService;
+  ingest: IngestService;
+  counters: PipelineCounters;
+  clock: Clock;
+  version: string;
+  log: Logger;
+}
+
+export function statsRoutes(deps: StatsRoutesDeps): Route[] {
+  const router = () => ({ active_subscribers: deps.subscriptions.active, queue_size: deps.subscriptions.queued + deps.ingest.pending });
+  return [
+    {
+      method: 'GET',
+      path: '/stats',
+      versioned: true,
+      rate: 'query',
+      auth: true,
+      body: false,
+      documented: true,
+      doc: {
+        summary: 'Pipeline statistics',
+        tags: ['stats'],
+        responses: { '200': { description: 'Totals, per-type counts, subscribers, throughput and delivery counters' }, ...errorResponses },
+      },
+      handle: async () => {
+        const s = await deps.store.stats(deps.clock() - HOUR_US);
+        const c = deps.counters.snapshot();
+        return json(200, {
+          total_events: s.totalEvents,
+          events_last_hour: s.eventsSince,
+          by_type: s.byType.map((t) => ({ event_type: t.eventType, count: t.count, last_seen: formatInstant(t.lastSeenUs) })),
+          router: router(),
+          throughput: {
+            events_per_second_1s: round2(c.accepted.perSecond1s),
+            events_per_second_10s: round2(c.accepted.perSecond10s),
+            events_per_second_60s: round2(c.accepted.perSecond60s),
+          },
+          events_accepted: c.accepted.total,
+          delivered: c.delivered,
+          dropped: c.dropped,
+          slow_consumer_disconnects: c.slowConsumerDisconnects,
+          active_publishers: c.activePublishers,
+          uptime_seconds: c.uptimeSeconds,
+          head_seq: deps.store.headSeq(),
+        });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/event-types',
+      versioned: true,
+      rate: 'query',
+      auth: false,
+      body: false,
+      documented: true,
+      doc: {
+        summary: 'The 15 event types and what each means',
+        tags: ['events'],
+        responses: { '200': { description: 'Type name → description', content: { 'application/json': { schema: Type.Record(Type.String(), Type.String()) } } } },
+      },
+      handle: () => json(200, EVENT_TYPE_DESCRIPTIONS),
+    },
+    {
+      method: 'GET',
+      path: '/health',
+      versioned: true,
+      rate: null,
+      auth: false,
+      body: false,
+      documented: true,
+      doc: { summary: 'Liveness', tags: ['health'], responses: { '200': { description: 'The process is up' } } },
+      handle: () => json(200, { status: 'ok', service: 'event-pipeline', version: deps.version }),
+    },
+    {
+      method: 'GET',
+      path: '/readiness',
+      versioned: true,
+      rate: null,
+      auth: false,
+      body: false,
+      documented: true,
+      doc: { summary: 'Readiness: storage reachable', tags: ['health'], responses: { '200': { description: 'Ready' }, '503': { description: 'Storage unusable' } } },
+      handle: async () => {
+        try {
+          await deps.store.ping();
+          return json(200, { ready: true, database: 'connected', router: router() });
+        } catch (err) {
+          deps.log.warning('readiness check failed', errorFields(err));
+          return json(503, { ready: false, database: 'unavailable', router: router() });
+        }
+      },
+    },
+  ];
+}

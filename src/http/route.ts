@@ -1,0 +1,41 @@
+/**
+ * @module http/route
+ * A REST route: where it lives, how it is limited and authorised, what it does, and how
+ * OpenAPI describes it. Handlers return a {@link Reply} or throw a PipelineError.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { RateClass } from '../limits/rate-limiter.js';
+import type { Reply } from './responses.js';
+
+export interface RequestContext {
+  readonly req: IncomingMessage;
+  /** Who the request counts against: the client address. */
+  readonly client: string;
+  readonly query: URLSearchParams;
+  readonly params: Readonly<Record<string, string>>;
+  /** The raw body, for routes with `body: true`. */
+  readonly body: Buffer | undefined;
+}
+
+export interface OpenApiOperation {
+  summary: string;
+  tags: string[];
+  parameters?: Record<string, unknown>[];
+  requestBody?: Record<string, unknown>;
+  responses: Record<string, Record<string, unknown>>;
+}
+
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'DELETE';
+  /** Path with `{param}` segments, without the `/api/v1` prefix. */
+  readonly path: string;
+  /** Served under `/api/v1` as well as bare (false: bare only, e.g. `/docs`). */
+  readonly versioned: boolean;
+  readonly rate: RateClass | null;
+  readonly auth: boolean;
+  readonly body: boolean;
+  /** Listed in OpenAPI (false for the docs' own assets). */
+  readonly documented: boolean;
+  readonly doc: OpenApiOperation;
+  readonly handle: (ctx: RequestContext) => Reply | Promise<Reply>;
+}

@@ -1,0 +1,223 @@
+/**
+ * @module http/server
+ * The network edge: a bare `node:http` server that owns the port, dispatches REST routes, and
+ * hands WebSocket upgrades to `ws` (noServer). The only code that knows status codes and
+ * sockets; everything it calls is transport-agnostic.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { CloseCode } from '../../protocol/close-codes.js';
+import { ERROR_HTTP_STATUS } from '../../protocol/error-codes.js';
+import { PipelineError } from '../domain/errors.js';
+import type { RateLimiter } from '../limits/rate-limiter.js';
+import { errorFields, type Logger } from '../log/logger.js';
+import type { Authenticate } from './auth.js';
+import { readBody } from './body.js';
+import type { Cors } from './cors.js';
+import { errorReply, internalErrorReply, json, send, SECURITY_HEADERS } from './responses.js';
+import type { Route } from './route.js';
+import { API_PREFIX, RouteTable } from './router.js';
+import type { Connection } from './ws/connection.js';
+import { PublishConnection, type PublishDeps } from './ws/publish-connection.js';
+import { SubscribeConnection, type SubscribeDeps } from './ws/subscribe-connection.js';
+
+export interface HttpLimits {
+  maxBodyBytes: number;
+  maxWsFrameBytes: number;
+  maxWsConnectionsPerIp: number;
+}
+
+export interface HttpServerDeps {
+  routes: readonly Route[];
+  authenticate: Authenticate;
+  cors: Cors;
+  rateLimiter: RateLimiter;
+  limits: HttpLimits;
+  publish: PublishDeps;
+  subscribe: SubscribeDeps;
+  log: Logger;
+}
+
+/** Slowloris bounds: headers must arrive within this, a whole request within the next. */
+export const HEADERS_TIMEOUT_MS = 10_000;
+export const REQUEST_TIMEOUT_MS = 30_000;
+export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export class HttpServer {
+  readonly server: Server;
+  readonly #deps: HttpServerDeps;
+  readonly #table: RouteTable;
+  readonly #wss: WebSocketServer;
+  readonly #connections = new Set<Connection>();
+  readonly #wsPerClient = new Map<string, number>();
+  #closing = false;
+
+  constructor(deps: HttpServerDeps) {
+    this.#deps = deps;
+    this.#table = new RouteTable(deps.routes);
+    this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxWsFrameBytes, perMessageDeflate: false, clientTracking: false });
+    this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+    this.server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#onRequest(req, res));
+    this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy();
+        return;
+      }
+      const body = JSON.stringify({ detail: 'Bad Request' });
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    });
+  }
+
+  async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const cors = this.#deps.cors.headers(req);
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      const method = req.method ?? 'GET';
+      const match = this.#table.match(method, url.pathname);
+      if (match.kind === 'not-found') {
+        await drain(req);
+        send(res, json(404, { detail: 'Not Found' }, { 'X-Error-Code': 'ROUTE_NOT_FOUND' }), cors);
+        return;
+      }
+      if (match.kind === 'method-not-allowed') {
+        if (method === 'OPTIONS' && this.#deps.cors.enabled) {
+          const pre = this.#deps.cors.preflightHeaders(req, match.allowed);
+          res.writeHead(Object.keys(pre).length > 0 ? 204 : 403, { ...SECURITY_HEADERS, ...pre, 'Content-Length': '0' });
+          res.end();
+          return;
+        }
+        await drain(req);
+        send(res, json(405, { detail: 'Method Not Allowed' }, { Allow: match.allowed.join(', '), 'X-Error-Code': 'METHOD_NOT_ALLOWED' }), cors);
+        return;
+      }
+      const { route, params } = match;
+      const client = clientAddress(req);
+      if (route.rate !== null) {
+        const decision = this.#deps.rateLimiter.take(client, route.rate);
+        if (!decision.ok) {
+          await drain(req);
+          throw new PipelineError('RATE_LIMITED', 'Rate limit exceeded. Try again later.', { retryAfterSeconds: decision.retryAfterSeconds });
+        }
+      }
+      if (route.auth) this.#deps.authenticate(req, null);
+      let body: Buffer | undefined;
+      if (route.body) body = await readBody(req, this.#deps.limits.maxBodyBytes);
+      else await drain(req);
+      const reply = await route.handle({ req, client, query: url.searchParams, params, body });
+      send(res, reply, cors);
+    } catch (err) {
+      if (err instanceof PipelineError) {
+        const reply = errorReply(err);
+        send(res, reply, cors);
+        if (err.httpStatus === ERROR_HTTP_STATUS.REQUEST_BODY_TOO_LARGE) res.once('finish', () => {
+          req.socket.destroySoon();
+        });
+        return;
+      }
+      this.#deps.log.error('request failed', { method: req.method, path: req.url?.split('?')[0], ...errorFields(err) });
+      send(res, internalErrorReply(), cors);
+    }
+  }
+
+  #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
+    socket.on('error', () => socket.destroy());
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const path = url.pathname.startsWith(API_PREFIX + '/ws/') ? url.pathname.slice(API_PREFIX.length) : url.pathname;
+    const refusal = this.#refuseUpgrade(req, url, path);
+    if (refusal !== undefined) {
+      rejectUpgrade(socket, refusal.status, { detail: refusal.detail });
+      return;
+    }
+    const client = clientAddress(req);
+    const open = this.#wsPerClient.get(client) ?? 0;
+    this.#wsPerClient.set(client, open + 1);
+    this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      const conn =
+        path === '/ws/publish' ? new PublishConnection(ws, client, this.#deps.publish) : new SubscribeConnection(ws, socket, client, this.#deps.subscribe);
+      this.#connections.add(conn);
+      ws.on('error', (err) => this.#deps.log.debug('websocket error', { path, ...errorFields(err) }));
+      ws.once('close', () => {
+        this.#connections.delete(conn);
+        const n = (this.#wsPerClient.get(client) ?? 1) - 1;
+        if (n <= 0) this.#wsPerClient.delete(client);
+        else this.#wsPerClient.set(client, n);
+      });
+    });
+  }
+
+  /** Why an upgrade must be refused before the handshake, if it must. */
+  #refuseUpgrade(req: IncomingMessage, url: URL, path: string): { status: number; detail: string } | undefined {
+    if (this.#closing) return { status: 503, detail: 'Server is shutting down' };
+    if (path !== '/ws/publish' && path !== '/ws/subscribe') return { status: 404, detail: 'Not Found' };
+    try {
+      this.#deps.authenticate(req, url.searchParams);
+    } catch (err) {
+      if (err instanceof PipelineError) return { status: err.httpStatus, detail: err.message };
+      throw err;
+    }
+    const limit = this.#deps.limits.maxWsConnectionsPerIp;
+    if ((this.#wsPerClient.get(clientAddress(req)) ?? 0) >= limit) {
+      return { status: 429, detail: `Too many WebSocket connections from this address (limit ${limit})` };
+    }
+    return undefined;
+  }
+
+  listen(port: number, host: string): Promise<{ host: string; port: number }> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject);
+        const addr = this.server.address();
+        resolve(typeof addr === 'object' && addr !== null ? { host: addr.address, port: addr.port } : { host, port });
+      });
+    });
+  }
+
+  /** Stops accepting connections and upgrades; open ones keep working until {@link closeConnections}. */
+  stopAccepting(): void {
+    this.#closing = true;
+    this.server.close();
+    this.server.closeIdleConnections();
+  }
+
+  /** Closes every WebSocket with 1001 after it finishes its work, within `deadlineMs`. */
+  async closeConnections(deadlineMs: number): Promise<void> {
+    const all = [...this.#connections].map((c) => c.shutdown(CloseCode.GOING_AWAY, 'server shutting down'));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled(all),
+      new Promise((r) => {
+        timer = setTimeout(r, deadlineMs);
+      }),
+    ]);
+    clearTimeout(timer);
+    this.server.closeAllConnections();
+  }
+}
+
+/** Who a request counts against. Proxies are not trusted: the peer address is the client. */
+function clientAddress(req: IncomingMessage): string {
+  return req.socket.remoteAddress ?? 'unknown';
+}
+
+/** Discards a body the route does not read, so keep-alive connections stay usable. */
+function drain(req: IncomingMessage): Promise<void> {
+  if (req.complete || req.readableEnded) return Promise.resolve();
+  return new Promise((resolve) => {
+    req.on('error', () => resolve());
+    req.on('end', () => resolve());
+    req.resume();
+  });
+}
+
+function rejectUpgrade(socket: Socket, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : status === 403 ? 'Forbidden' : 'Service Unavailable';
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n` +
+      Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
+      `\r\n${text}`,
+  );
+}

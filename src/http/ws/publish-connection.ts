@@ -1,0 +1,135 @@
+/**
+ * @module http/ws/publish-connection
+ * `/ws/publish`: each text message is one event; each is answered with exactly one message,
+ * in the order received, also when the client pipelines. An ack is sent only after its event
+ * is durable. Reading pauses while too many events from this socket await their commit.
+ */
+import type { WebSocket } from 'ws';
+import { PipelineError } from '../../domain/errors.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { RateLimiter } from '../../limits/rate-limiter.js';
+import type { Logger } from '../../log/logger.js';
+import { errorFields } from '../../log/logger.js';
+import type { PipelineCounters } from '../../stats/counters.js';
+import type { Connection } from './connection.js';
+import { rawDataToBuffer, type RawData } from './raw-data.js';
+
+/** Unacknowledged events per socket before reading pauses (resumes at half). */
+export const MAX_IN_FLIGHT_PER_SOCKET = 2048;
+
+export interface PublishDeps {
+  ingest: IngestService;
+  rateLimiter: RateLimiter;
+  counters: PipelineCounters;
+  maxMessageBytes: number;
+  log: Logger;
+}
+
+const errorReply = (err: PipelineError): string =>
+  JSON.stringify({
+    status: 'error',
+    code: err.code,
+    message: err.message,
+    ...(err.issues === undefined ? {} : { detail: err.issues }),
+    ...(err.retryAfterSeconds === undefined ? {} : { retry_after: err.retryAfterSeconds }),
+  });
+
+export class PublishConnection implements Connection {
+  readonly #ws: WebSocket;
+  readonly #client: string;
+  readonly #deps: PublishDeps;
+  /** Replies in arrival order; undefined while the event awaits its commit. */
+  #replies: (string | undefined)[] = [];
+  #head = 0;
+  #paused = false;
+  #idle: (() => void) | undefined;
+
+  constructor(ws: WebSocket, client: string, deps: PublishDeps) {
+    this.#ws = ws;
+    this.#client = client;
+    this.#deps = deps;
+    deps.counters.wsPublishers++;
+    ws.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(data, isBinary));
+    ws.once('close', () => {
+      deps.counters.wsPublishers--;
+      this.#idle?.();
+    });
+  }
+
+  #onMessage(data: RawData, isBinary: boolean): void {
+    const slot = this.#replies.length;
+    this.#replies.push(undefined);
+    const reply = (text: string): void => {
+      this.#replies[slot] = text;
+      this.#flush();
+    };
+    const bytes = rawDataToBuffer(data);
+    const rate = this.#deps.rateLimiter.take(this.#client, 'publish');
+    if (!rate.ok) {
+      reply(errorReply(new PipelineError('RATE_LIMITED', 'Rate limit exceeded. Try again later.', { retryAfterSeconds: rate.retryAfterSeconds })));
+      return;
+    }
+    if (bytes.length > this.#deps.maxMessageBytes) {
+      reply(errorReply(new PipelineError('INGEST_MESSAGE_TOO_LARGE', 'Message too large')));
+      return;
+    }
+    if (isBinary) {
+      reply(errorReply(new PipelineError('INGEST_BINARY_FRAME', 'Binary frames are not supported; send each event as a JSON text message')));
+      return;
+    }
+    let input: unknown;
+    try {
+      input = JSON.parse(bytes.toString('utf8'));
+    } catch {
+      reply(errorReply(new PipelineError('REQUEST_JSON_INVALID', 'Invalid JSON')));
+      return;
+    }
+    this.#deps.ingest.publish(input, 'event').then(
+      (event) => reply(`{"status":"ok","event_id":"${event.id}","seq":${event.seq}}`),
+      (err: unknown) => {
+        if (err instanceof PipelineError) reply(errorReply(err));
+        else {
+          this.#deps.log.error('publish failed', errorFields(err));
+          reply(errorReply(new PipelineError('INTERNAL', 'Internal error')));
+        }
+      },
+    );
+    if (!this.#paused && this.#inFlight() >= MAX_IN_FLIGHT_PER_SOCKET) {
+      this.#paused = true;
+      this.#ws.pause();
+    }
+  }
+
+  #inFlight(): number {
+    return this.#replies.length - this.#head;
+  }
+
+  #flush(): void {
+    while (this.#head < this.#replies.length) {
+      const text = this.#replies[this.#head];
+      if (text === undefined) break;
+      this.#replies[this.#head++] = undefined;
+      if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
+    }
+    if (this.#head === this.#replies.length) {
+      this.#replies = [];
+      this.#head = 0;
+      this.#idle?.();
+    }
+    if (this.#paused && this.#inFlight() < MAX_IN_FLIGHT_PER_SOCKET / 2) {
+      this.#paused = false;
+      this.#ws.resume();
+    }
+  }
+
+  /** Waits until every message received so far is answered, then closes with `code`. */
+  async shutdown(code: number, reason: string): Promise<void> {
+    this.#ws.pause();
+    if (this.#inFlight() > 0 && this.#ws.readyState === this.#ws.OPEN) {
+      await new Promise<void>((resolve) => {
+        this.#idle = resolve;
+      });
+    }
+    if (this.#ws.readyState === this.#ws.OPEN) this.#ws.close(code, reason);
+  }
+}

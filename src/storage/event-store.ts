@@ -1,0 +1,65 @@
+/**
+ * @module storage/event-store
+ * The event-store port: the system of record for events.
+ *
+ * Guarantees every adapter gives:
+ * - `append` is atomic and durable: when its promise resolves, every event of the batch is
+ *   committed and survives a crash or power loss; when it rejects, none of them is stored.
+ * - Each stored event gets a `seq` strictly greater than every `seq` committed before it, in
+ *   commit order, never reused (not even after deletes), and a unique id (a colliding random id
+ *   is replaced, never lost).
+ * - Timestamps never decrease in `seq` order: the server's receive time, raised to the previous
+ *   event's when the clock steps back, so time ranges and `seq` ranges agree.
+ * - Per-type counts and `last_seen` always equal what is stored, including after deletes.
+ * - Calls are not re-entrant-safe across processes: one process owns one SQLite file.
+ *
+ * Left out on purpose: batching concurrent callers (ingest/commit-batcher.ts does it for all
+ * adapters), fan-out (the bus), and any notion of subscribers.
+ */
+import type { EventType } from '../../protocol/event-types.js';
+import type { EventDraft, EventId, Seq, StoredEvent } from '../domain/event.js';
+import type { InstantUs } from '../domain/timestamp.js';
+
+export interface EventQuery {
+  readonly eventType?: EventType | undefined;
+  readonly sessionId?: string | undefined;
+  readonly userId?: string | undefined;
+  /** Only events received strictly after this instant. */
+  readonly sinceUs?: InstantUs | undefined;
+  /** At most this many, newest first. */
+  readonly limit: number;
+}
+
+export interface TypeCount {
+  readonly eventType: EventType;
+  readonly count: number;
+  readonly lastSeenUs: InstantUs;
+}
+
+export interface StoreStats {
+  readonly totalEvents: number;
+  /** Events whose timestamp is after the instant given to `stats`. */
+  readonly eventsSince: number;
+  /** Highest count first, then by name. */
+  readonly byType: readonly TypeCount[];
+}
+
+export interface EventStore {
+  /** Appends drafts in one durable commit, in order; see the module guarantees. */
+  append(drafts: readonly EventDraft[]): Promise<StoredEvent[]>;
+  getById(id: EventId): Promise<StoredEvent | undefined>;
+  /** Matching events, newest (highest `seq`) first. */
+  query(query: EventQuery): Promise<StoredEvent[]>;
+  /** Deletes events received before `beforeUs` (all when undefined); resolves to how many. */
+  deleteBefore(beforeUs?: InstantUs): Promise<number>;
+  stats(sinceUs: InstantUs): Promise<StoreStats>;
+  /** The highest `seq` ever committed (0 for a new store). */
+  headSeq(): Seq;
+  /** Rejects when the store cannot serve reads and writes. */
+  ping(): Promise<void>;
+  /** Flushes and releases resources; later calls reject. */
+  close(): Promise<void>;
+}
+
+/** Makes a fresh random event id. Injected so tests can force collisions. */
+export type IdGenerator = () => EventId;

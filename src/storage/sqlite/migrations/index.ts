@@ -1,0 +1,7 @@
+/**
+ * Numbered migrations, applied in order; `PRAGMA user_version` records the last one applied.
+ * Never edit a released migration: add the next number.
+ */
+import { sql as m0001 } from './0001-init.js';
+
+export const MIGRATIONS: readonly string[] = [m0001];

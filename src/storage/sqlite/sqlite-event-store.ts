@@ -1,0 +1,266 @@
+/**
+ * @module storage/sqlite/sqlite-event-store
+ * EventStore on one SQLite file through better-sqlite3: one connection, WAL, prepared
+ * statements. A commit is durable when `append` resolves: `synchronous=FULL` makes SQLite
+ * fsync the WAL at every commit, and ingest groups concurrent events into one commit so the
+ * fsync is shared. The driver is synchronous; each call is short, and the write path runs a
+ * single transaction per batch.
+ */
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { EventType } from '../../../protocol/event-types.js';
+import { serializeEvent, type EventDraft, type EventId, type Seq, type StoredEvent } from '../../domain/event.js';
+import { PipelineError } from '../../domain/errors.js';
+import type { InstantUs } from '../../domain/timestamp.js';
+import type { EventQuery, EventStore, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
+import { randomEventId } from '../ids.js';
+import { settle } from '../sync-call.js';
+import { sortTypeCounts } from '../type-counts.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+interface Row {
+  seq: number;
+  id: string;
+  event_type: EventType;
+  session_id: string | null;
+  user_id: string | null;
+  ts_us: number;
+  body: string;
+}
+
+const COLUMNS = 'seq, id, event_type, session_id, user_id, ts_us, body';
+/** Redraws of a colliding id before giving up (each has a 2^-48-ish chance). */
+const MAX_ID_ATTEMPTS = 8;
+
+export interface SqliteEventStoreOptions {
+  /** File path, or ':memory:'. The folder is created; the file gets mode 0600. */
+  path: string;
+  newId?: IdGenerator;
+  /** WAL pages before an automatic checkpoint (SQLite's default is 1000). */
+  walAutocheckpointPages?: number;
+}
+
+export class SqliteEventStore implements EventStore {
+  readonly #db: Database.Database;
+  readonly #newId: IdGenerator;
+  #head: Seq;
+  #lastTs: InstantUs;
+  #closed = false;
+  readonly #insert: Database.Statement;
+  readonly #upsertType: Database.Statement;
+  readonly #setMeta: Database.Statement;
+  readonly #byId: Database.Statement;
+  readonly #queries = new Map<string, Database.Statement>();
+  readonly #appendTx: (drafts: readonly EventDraft[]) => StoredEvent[];
+
+  constructor(options: SqliteEventStoreOptions) {
+    const onDisk = options.path !== ':memory:' && options.path !== '';
+    if (onDisk) {
+      mkdirSync(dirname(options.path), { recursive: true, mode: 0o700 });
+    }
+    const existed = onDisk && existsSync(options.path);
+    this.#db = new Database(options.path);
+    if (onDisk && !existed) chmodSync(options.path, 0o600);
+    this.#newId = options.newId ?? randomEventId;
+    this.#db.pragma('journal_mode = WAL');
+    this.#db.pragma('synchronous = FULL');
+    this.#db.pragma('foreign_keys = OFF');
+    this.#db.pragma(`wal_autocheckpoint = ${options.walAutocheckpointPages ?? 1000}`);
+    migrate(this.#db);
+
+    this.#insert = this.#db.prepare(
+      'INSERT INTO events (seq, id, event_type, session_id, user_id, ts_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    this.#upsertType = this.#db.prepare(
+      `INSERT INTO type_stats (event_type, count, last_seen_us) VALUES (?, ?, ?)
+       ON CONFLICT (event_type) DO UPDATE SET count = count + excluded.count, last_seen_us = excluded.last_seen_us`,
+    );
+    this.#setMeta = this.#db.prepare('UPDATE meta SET value = ? WHERE key = ?');
+    this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
+    const meta = new Map(
+      (this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: number }[]).map((r) => [r.key, r.value]),
+    );
+    this.#head = meta.get('head_seq') ?? 0;
+    this.#lastTs = meta.get('last_ts_us') ?? 0;
+    this.#appendTx = this.#db.transaction((drafts: readonly EventDraft[]) => this.#appendRows(drafts));
+  }
+
+  append(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const head = this.#head;
+      const lastTs = this.#lastTs;
+      try {
+        return this.#appendTx(drafts);
+      } catch (err) {
+        this.#head = head;
+        this.#lastTs = lastTs;
+        throw new PipelineError('STORAGE_UNAVAILABLE', 'Could not store events', { cause: err });
+      }
+    });
+  }
+
+  #appendRows(drafts: readonly EventDraft[]): StoredEvent[] {
+    const out: StoredEvent[] = [];
+    const perType = new Map<EventType, number>();
+    for (const d of drafts) {
+      const seq = ++this.#head;
+      const ts = Math.max(d.receivedAtUs, this.#lastTs);
+      this.#lastTs = ts;
+      const { id, json } = this.#insertWithFreshId(seq, d, ts);
+      out.push({ seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json });
+      perType.set(d.eventType, (perType.get(d.eventType) ?? 0) + 1);
+    }
+    for (const [type, n] of perType) this.#upsertType.run(type, n, this.#lastTs);
+    this.#setMeta.run(this.#head, 'head_seq');
+    this.#setMeta.run(this.#lastTs, 'last_ts_us');
+    return out;
+  }
+
+  /** Inserts the row, redrawing the id while it collides with a stored one. */
+  #insertWithFreshId(seq: Seq, d: EventDraft, ts: InstantUs): { id: EventId; json: string } {
+    for (let attempt = 1; ; attempt++) {
+      const id = this.#newId();
+      const json = serializeEvent(seq, id, d, ts);
+      try {
+        this.#insert.run(seq, id, d.eventType, d.sessionId, d.userId, ts, json);
+        return { id, json };
+      } catch (err) {
+        const idTaken = err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE' && err.message.includes('events.id');
+        if (!idTaken || attempt >= MAX_ID_ATTEMPTS) throw err;
+      }
+    }
+  }
+
+  getById(id: EventId): Promise<StoredEvent | undefined> {
+    return settle(() => {
+      this.#assertOpen();
+      const row = this.#byId.get(id) as Row | undefined;
+      return row === undefined ? undefined : toEvent(row);
+    });
+  }
+
+  query(q: EventQuery): Promise<StoredEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const where: string[] = [];
+      const params: (string | number)[] = [];
+      if (q.eventType !== undefined) {
+        where.push('event_type = ?');
+        params.push(q.eventType);
+      }
+      if (q.sessionId !== undefined) {
+        where.push('session_id = ?');
+        params.push(q.sessionId);
+      }
+      if (q.userId !== undefined) {
+        where.push('user_id = ?');
+        params.push(q.userId);
+      }
+      if (q.sinceUs !== undefined) {
+        where.push('ts_us > ?');
+        params.push(q.sinceUs);
+      }
+      const sql = `SELECT ${COLUMNS} FROM events${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+      params.push(q.limit);
+      return (this.#statement(sql).all(...params) as Row[]).map(toEvent);
+    });
+  }
+
+  deleteBefore(beforeUs?: InstantUs): Promise<number> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#db.transaction(() => {
+        if (beforeUs === undefined) {
+          const n = this.#db.prepare('DELETE FROM events').run().changes;
+          this.#db.prepare('DELETE FROM type_stats').run();
+          return n;
+        }
+        const counts = this.#statement('SELECT event_type, count(*) AS n FROM events WHERE ts_us < ? GROUP BY event_type').all(beforeUs) as {
+          event_type: EventType;
+          n: number;
+        }[];
+        const n = this.#statement('DELETE FROM events WHERE ts_us < ?').run(beforeUs).changes;
+        for (const c of counts) this.#subtractType(c.event_type, c.n);
+        return n;
+      })();
+    });
+  }
+
+  #subtractType(type: EventType, n: number): void {
+    const latest = this.#statement('SELECT ts_us FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT 1').get(type) as
+      | { ts_us: number }
+      | undefined;
+    if (latest === undefined) this.#statement('DELETE FROM type_stats WHERE event_type = ?').run(type);
+    else this.#statement('UPDATE type_stats SET count = count - ?, last_seen_us = ? WHERE event_type = ?').run(n, latest.ts_us, type);
+  }
+
+  stats(sinceUs: InstantUs): Promise<StoreStats> {
+    return settle(() => {
+      this.#assertOpen();
+      const rows = this.#statement('SELECT event_type, count, last_seen_us FROM type_stats').all() as {
+        event_type: EventType;
+        count: number;
+        last_seen_us: number;
+      }[];
+      const byType: TypeCount[] = rows.map((r) => ({ eventType: r.event_type, count: r.count, lastSeenUs: r.last_seen_us }));
+      const since = this.#statement('SELECT count(*) AS n FROM events WHERE ts_us > ?').get(sinceUs) as { n: number };
+      return { totalEvents: byType.reduce((s, t) => s + t.count, 0), eventsSince: since.n, byType: sortTypeCounts(byType) };
+    });
+  }
+
+  headSeq(): Seq {
+    return this.#head;
+  }
+
+  ping(): Promise<void> {
+    return settle(() => {
+      this.#assertOpen();
+      this.#statement('SELECT 1').get();
+    });
+  }
+
+  close(): Promise<void> {
+    return settle(() => {
+      if (this.#closed) return;
+      this.#closed = true;
+      this.#db.close();
+    });
+  }
+
+  /** The query plan SQLite chooses, for tests that pin index use. */
+  explain(sql: string, ...params: unknown[]): string[] {
+    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+  }
+
+  #statement(sql: string): Database.Statement {
+    let s = this.#queries.get(sql);
+    if (s === undefined) {
+      s = this.#db.prepare(sql);
+      this.#queries.set(sql, s);
+    }
+    return s;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new PipelineError('STORAGE_UNAVAILABLE', 'Event store is closed');
+  }
+}
+
+function toEvent(r: Row): StoredEvent {
+  return { seq: r.seq, id: r.id, eventType: r.event_type, sessionId: r.session_id, userId: r.user_id, timestampUs: r.ts_us, json: r.body };
+}
+
+function migrate(db: Database.Database): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(`database schema version ${current} is newer than this server knows (${MIGRATIONS.length}); upgrade the server`);
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v] as string);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
