@@ -103,16 +103,21 @@ export class SqliteEventStore implements EventStore {
 
   #appendRows(drafts: readonly EventDraft[]): StoredEvent[] {
     const out: StoredEvent[] = [];
-    const perType = new Map<EventType, number>();
+    const perType = new Map<EventType, { n: number; lastTs: InstantUs }>();
     for (const d of drafts) {
       const seq = ++this.#head;
       const ts = Math.max(d.receivedAtUs, this.#lastTs);
       this.#lastTs = ts;
       const { id, json } = this.#insertWithFreshId(seq, d, ts);
       out.push({ seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json });
-      perType.set(d.eventType, (perType.get(d.eventType) ?? 0) + 1);
+      const t = perType.get(d.eventType);
+      if (t === undefined) perType.set(d.eventType, { n: 1, lastTs: ts });
+      else {
+        t.n++;
+        t.lastTs = ts;
+      }
     }
-    for (const [type, n] of perType) this.#upsertType.run(type, n, this.#lastTs);
+    for (const [type, t] of perType) this.#upsertType.run(type, t.n, t.lastTs);
     this.#setMeta.run(this.#head, 'head_seq');
     this.#setMeta.run(this.#lastTs, 'last_ts_us');
     return out;

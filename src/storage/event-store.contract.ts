@@ -1,0 +1,152 @@
+/**
+ * The behaviour every EventStore adapter must show. Each adapter's test file calls
+ * {@link eventStoreContract} with a factory, then adds its own cases.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { EventDraft } from '../domain/event.js';
+import type { EventStore, IdGenerator } from './event-store.js';
+
+export type StoreFactory = (options: { newId?: IdGenerator }) => Promise<{ store: EventStore; cleanup(): Promise<void> }>;
+
+const T0 = Date.UTC(2026, 0, 15, 10, 0, 0) * 1000;
+
+export function draft(overrides: Partial<EventDraft> = {}): EventDraft {
+  return { eventType: 'answer_submitted', source: 'quiz', sessionId: 's1', userId: 'u1', payloadJson: '{"q":1}', receivedAtUs: T0, ...overrides };
+}
+
+async function withStore(factory: StoreFactory, fn: (store: EventStore) => Promise<void>, options: { newId?: IdGenerator } = {}): Promise<void> {
+  const { store, cleanup } = await factory(options);
+  try {
+    await fn(store);
+  } finally {
+    await cleanup();
+  }
+}
+
+export function eventStoreContract(name: string, factory: StoreFactory): void {
+  describe(`${name} - event store contract`, () => {
+    test('append assigns strictly increasing seq in order, starting after the head', () =>
+      withStore(factory, async (store) => {
+        assert.equal(store.headSeq(), 0);
+        const a = await store.append([draft(), draft()]);
+        const b = await store.append([draft()]);
+        assert.deepEqual([...a, ...b].map((e) => e.seq), [1, 2, 3]);
+        assert.equal(store.headSeq(), 3);
+      }));
+
+    test('stored events carry their wire JSON with id, timestamp and seq', () =>
+      withStore(factory, async (store) => {
+        const [e] = await store.append([draft({ payloadJson: '{"a":[1,2]}' })]);
+        assert.ok(e);
+        const wire = JSON.parse(e.json) as Record<string, unknown>;
+        assert.equal(wire['id'], e.id);
+        assert.match(e.id, /^evt_[0-9a-f]{12}$/);
+        assert.deepEqual(wire['payload'], { a: [1, 2] });
+        assert.equal(wire['timestamp'], '2026-01-15T10:00:00.000000Z');
+        assert.equal(wire['seq'], e.seq);
+        assert.deepEqual(await store.getById(e.id), e);
+        assert.equal(await store.getById('evt_ffffffffffff'), undefined);
+      }));
+
+    test('a colliding id is redrawn and the event is kept (D5)', () => {
+      const ids = ['evt_aaaaaaaaaaaa', 'evt_aaaaaaaaaaaa', 'evt_aaaaaaaaaaaa', 'evt_bbbbbbbbbbbb', 'evt_bbbbbbbbbbbb', 'evt_cccccccccccc'];
+      let i = 0;
+      const newId = () => ids[Math.min(i++, ids.length - 1)] as string;
+      return withStore(
+        factory,
+        async (store) => {
+          const first = await store.append([draft()]);
+          const second = await store.append([draft(), draft()]);
+          assert.deepEqual([...first, ...second].map((e) => e.id), ['evt_aaaaaaaaaaaa', 'evt_bbbbbbbbbbbb', 'evt_cccccccccccc']);
+          assert.equal((await store.query({ limit: 10 })).length, 3);
+        },
+        { newId },
+      );
+    });
+
+    test('timestamps never decrease in seq order, even when the clock steps back', () =>
+      withStore(factory, async (store) => {
+        const out = await store.append([draft({ receivedAtUs: T0 + 10 }), draft({ receivedAtUs: T0 + 5 }), draft({ receivedAtUs: T0 + 20 })]);
+        assert.deepEqual(out.map((e) => e.timestampUs), [T0 + 10, T0 + 10, T0 + 20]);
+      }));
+
+    test('query filters by type, session and user, newest first, with a limit', () =>
+      withStore(factory, async (store) => {
+        await store.append([
+          draft({ eventType: 'quiz_started', sessionId: 's1', userId: 'u1' }),
+          draft({ eventType: 'answer_submitted', sessionId: 's1', userId: 'u2' }),
+          draft({ eventType: 'answer_submitted', sessionId: 's2', userId: 'u1' }),
+          draft({ eventType: 'answer_submitted', sessionId: null, userId: null }),
+        ]);
+        const seqs = async (q: Parameters<EventStore['query']>[0]) => (await store.query(q)).map((e) => e.seq);
+        assert.deepEqual(await seqs({ limit: 100 }), [4, 3, 2, 1]);
+        assert.deepEqual(await seqs({ limit: 2 }), [4, 3]);
+        assert.deepEqual(await seqs({ limit: 100, eventType: 'answer_submitted' }), [4, 3, 2]);
+        assert.deepEqual(await seqs({ limit: 100, sessionId: 's1' }), [2, 1]);
+        assert.deepEqual(await seqs({ limit: 100, userId: 'u1' }), [3, 1]);
+        assert.deepEqual(await seqs({ limit: 100, userId: 'u1', sessionId: 's1', eventType: 'quiz_started' }), [1]);
+      }));
+
+    test('since is exclusive and compares instants, not text (D3)', () =>
+      withStore(factory, async (store) => {
+        await store.append([draft({ receivedAtUs: T0 }), draft({ receivedAtUs: T0 + 1 }), draft({ receivedAtUs: T0 + 1_000_000 })]);
+        assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 })).map((e) => e.seq), [3, 2]);
+        assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 - 1 })).map((e) => e.seq), [3, 2, 1]);
+        assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 + 1_000_000 })).map((e) => e.seq), []);
+      }));
+
+    test('stats count per type, newest last_seen, and events since an instant (D1)', () =>
+      withStore(factory, async (store) => {
+        await store.append([
+          draft({ eventType: 'quiz_started', receivedAtUs: T0 }),
+          draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 1 }),
+          draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 2 }),
+        ]);
+        const s = await store.stats(T0);
+        assert.equal(s.totalEvents, 3);
+        assert.equal(s.eventsSince, 2);
+        assert.deepEqual(s.byType, [
+          { eventType: 'answer_submitted', count: 2, lastSeenUs: T0 + 2 },
+          { eventType: 'quiz_started', count: 1, lastSeenUs: T0 },
+        ]);
+      }));
+
+    test('deleteBefore removes older events and keeps per-type counts exact (D4)', () =>
+      withStore(factory, async (store) => {
+        await store.append([
+          draft({ eventType: 'quiz_started', receivedAtUs: T0 }),
+          draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 10 }),
+          draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 20 }),
+          draft({ eventType: 'quiz_completed', receivedAtUs: T0 + 30 }),
+        ]);
+        assert.equal(await store.deleteBefore(T0 + 20), 2);
+        const s = await store.stats(0);
+        assert.equal(s.totalEvents, 2);
+        assert.deepEqual(s.byType, [
+          { eventType: 'answer_submitted', count: 1, lastSeenUs: T0 + 20 },
+          { eventType: 'quiz_completed', count: 1, lastSeenUs: T0 + 30 },
+        ]);
+        assert.deepEqual((await store.query({ limit: 10 })).map((e) => e.seq), [4, 3]);
+        assert.equal(await store.deleteBefore(T0), 0);
+      }));
+
+    test('deleting everything never lets a seq be reused', () =>
+      withStore(factory, async (store) => {
+        await store.append([draft(), draft()]);
+        const [gone] = await store.query({ limit: 1 });
+        assert.equal(await store.deleteBefore(), 2);
+        assert.equal((await store.stats(0)).totalEvents, 0);
+        assert.equal(await store.getById(gone?.id ?? ''), undefined);
+        const [next] = await store.append([draft()]);
+        assert.equal(next?.seq, 3);
+      }));
+
+    test('after close every call rejects', () =>
+      withStore(factory, async (store) => {
+        await store.close();
+        await assert.rejects(store.append([draft()]), /closed/);
+        await assert.rejects(store.ping(), /closed/);
+      }));
+  });
+}

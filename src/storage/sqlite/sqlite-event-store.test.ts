@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { draft, eventStoreContract } from '../event-store.contract.js';
+import { SqliteEventStore } from './sqlite-event-store.js';
+
+function tempPath(): { path: string; dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'rep-sqlite-'));
+  return { dir, path: join(dir, 'nested', 'events.db') };
+}
+
+eventStoreContract('sqlite', (options) => {
+  const { dir, path } = tempPath();
+  const store = new SqliteEventStore({ path, ...options });
+  return Promise.resolve({
+    store,
+    cleanup: async () => {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  });
+});
+
+test('sqlite - creates the folder and a file only its owner can read', async () => {
+  const { dir, path } = tempPath();
+  const store = new SqliteEventStore({ path });
+  try {
+    assert.equal(statSync(path).mode & 0o777, 0o600);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite - events, counts and the head seq survive a reopen', async () => {
+  const { dir, path } = tempPath();
+  try {
+    const a = new SqliteEventStore({ path });
+    const stored = await a.append([draft(), draft({ eventType: 'quiz_started' })]);
+    await a.deleteBefore();
+    await a.append([draft()]);
+    await a.close();
+    const b = new SqliteEventStore({ path });
+    assert.equal(b.headSeq(), 3);
+    assert.equal((await b.stats(0)).totalEvents, 1);
+    const [next] = await b.append([draft({ receivedAtUs: 0 })]);
+    assert.equal(next?.seq, 4);
+    assert.ok((next?.timestampUs ?? 0) >= (stored[1]?.timestampUs ?? Infinity), 'timestamps stay monotonic across restarts');
+    await b.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite - history queries walk an index, never scan or sort the table', async () => {
+  const { dir, path } = tempPath();
+  const store = new SqliteEventStore({ path });
+  try {
+    const cols = 'SELECT seq, id, body FROM events';
+    const plan = (where: string, ...params: unknown[]) => store.explain(`${cols} WHERE ${where} ORDER BY seq DESC LIMIT 100`, ...params).join(' | ');
+    assert.match(plan('session_id = ?', 's'), /USING INDEX events_session_seq/);
+    assert.match(plan('user_id = ?', 'u'), /USING INDEX events_user_seq/);
+    assert.match(plan('event_type = ?', 'quiz_started'), /USING INDEX events_type_seq/);
+    for (const w of ['session_id = ?', 'user_id = ?', 'event_type = ?']) assert.doesNotMatch(plan(w, 'x'), /TEMP B-TREE/);
+    assert.doesNotMatch(store.explain(`${cols} ORDER BY seq DESC LIMIT 100`).join(' | '), /TEMP B-TREE/);
+    assert.match(store.explain('SELECT count(*) FROM events WHERE ts_us > ?', 0).join(' | '), /COVERING INDEX events_ts/);
+    assert.match(store.explain('SELECT body FROM events WHERE id = ?', 'evt_x').join(' | '), /USING INDEX sqlite_autoindex_events_1/);
+  } finally {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('sqlite - a schema newer than the server is refused with a clear message', async () => {
+  const { dir, path } = tempPath();
+  try {
+    const a = new SqliteEventStore({ path });
+    await a.close();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(path);
+    db.pragma('user_version = 99');
+    db.close();
+    assert.throws(() => new SqliteEventStore({ path }), /schema version 99 is newer/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
