@@ -9,8 +9,9 @@
 import { CloseCode } from '../../protocol/close-codes.js';
 import type { DeliverySink } from './sink.js';
 
-export const DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS = 1000;
-export const DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES = 1024 * 1024;
+/** Well above one commit's fan-out (at most 1000 events), so a keeping-up reader never trips it. */
+export const DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS = 10_000;
+export const DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES = 4 * 1024 * 1024;
 
 export interface SendQueueLimits {
   maxEvents: number;

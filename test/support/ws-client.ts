@@ -65,10 +65,13 @@ export class TestSocket {
     return this.messages.slice(0, n);
   }
 
-  /** The next message after the ones already seen. */
+  #read = 0;
+
+  /** The next message not yet returned by `next` (messages are read in order). */
   async next(timeoutMs = 5_000): Promise<unknown> {
-    const n = this.messages.length;
+    const n = this.#read;
     await this.until((m) => m.length > n, timeoutMs, 'next message');
+    this.#read++;
     return this.messages[n];
   }
 
@@ -87,6 +90,7 @@ export async function subscribe(wsUrl: string, filters: Record<string, unknown>)
   s.send(filters);
   await s.until((m) => m.length >= 1, 5_000, 'subscribed ack');
   const ack = s.messages.shift() as { status?: string };
+  // The ack is removed, so reading starts at the first event.
   if (ack.status !== 'subscribed') throw new Error(`subscribe failed: ${JSON.stringify(ack)}`);
   return s;
 }
