@@ -22,6 +22,7 @@ export default tseslint.config(
   },
   {
     files: ['protocol/**/*.ts', 'src/domain/**/*.ts'],
+    ignores: ['**/*.test.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -18,7 +18,7 @@ import type { Cors } from './cors.js';
 import { errorReply, internalErrorReply, json, send, SECURITY_HEADERS } from './responses.js';
 import type { Route } from './route.js';
 import { API_PREFIX, RouteTable } from './router.js';
-import type { Connection } from './ws/connection.js';
+import { CLOSE_HANDSHAKE_GRACE_MS, type Connection } from './ws/connection.js';
 import { PublishConnection, type PublishDeps } from './ws/publish-connection.js';
 import { SubscribeConnection, type SubscribeDeps } from './ws/subscribe-connection.js';
 
@@ -49,7 +49,7 @@ export class HttpServer {
   readonly #deps: HttpServerDeps;
   readonly #table: RouteTable;
   readonly #wss: WebSocketServer;
-  readonly #connections = new Set<Connection>();
+  readonly #connections = new Map<Connection, WebSocket>();
   readonly #wsPerClient = new Map<string, number>();
   #closing = false;
 
@@ -136,7 +136,7 @@ export class HttpServer {
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const conn =
         path === '/ws/publish' ? new PublishConnection(ws, client, this.#deps.publish) : new SubscribeConnection(ws, socket, client, this.#deps.subscribe);
-      this.#connections.add(conn);
+      this.#connections.set(conn, ws);
       ws.on('error', (err) => this.#deps.log.debug('websocket error', { path, ...errorFields(err) }));
       ws.once('close', () => {
         this.#connections.delete(conn);
@@ -182,19 +182,32 @@ export class HttpServer {
     this.server.closeIdleConnections();
   }
 
-  /** Closes every WebSocket with 1001 after it finishes its work, within `deadlineMs`. */
+  /**
+   * Closes every WebSocket with 1001 after it finishes its work, within `deadlineMs`; sockets
+   * whose close handshake has not completed shortly after are cut.
+   */
   async closeConnections(deadlineMs: number): Promise<void> {
-    const all = [...this.#connections].map((c) => c.shutdown(CloseCode.GOING_AWAY, 'server shutting down'));
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.allSettled(all),
-      new Promise((r) => {
-        timer = setTimeout(r, deadlineMs);
-      }),
-    ]);
-    clearTimeout(timer);
+    const deadline = Date.now() + deadlineMs;
+    const closed = [...this.#connections.values()].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
+    await withDeadline(
+      Promise.allSettled([...this.#connections.keys()].map((c) => c.shutdown(CloseCode.GOING_AWAY, 'server shutting down'))),
+      deadline - Date.now(),
+    );
+    await withDeadline(Promise.all(closed), Math.min(CLOSE_HANDSHAKE_GRACE_MS, Math.max(0, deadline - Date.now())));
+    for (const ws of this.#connections.values()) ws.terminate();
     this.server.closeAllConnections();
   }
+}
+
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    work,
+    new Promise((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, ms));
+    }),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Who a request counts against. Proxies are not trusted: the peer address is the client. */

@@ -7,7 +7,7 @@ import { describe, test } from 'node:test';
 import type { EventDraft } from '../domain/event.js';
 import type { EventStore, IdGenerator } from './event-store.js';
 
-export type StoreFactory = (options: { newId?: IdGenerator }) => Promise<{ store: EventStore; cleanup(): Promise<void> }>;
+export type StoreFactory = (options: { newId?: IdGenerator }) => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
 
 const T0 = Date.UTC(2026, 0, 15, 10, 0, 0) * 1000;
 

@@ -40,7 +40,7 @@ test('10,000 pipelined events, 3 filtered subscribers: each gets exactly its mat
     user_id: users[i % users.length],
     payload: { i },
   });
-  const filters = [
+  const filters: { event_types?: string[]; session_id?: string; user_id?: string }[] = [
     { event_types: ['answer_submitted', 'quiz_completed'] },
     { session_id: 'fan-b' },
     { user_id: 'u2', event_types: ['quiz_completed', 'answer_changed', 'timer_tick'] },
@@ -58,7 +58,7 @@ test('10,000 pipelined events, 3 filtered subscribers: each gets exactly its mat
       .map(({ ack }) => ack?.event_id);
 
   for (const [k, sub] of subs.entries()) {
-    const expected = expectFor(filters[k] as Record<string, never>);
+    const expected = expectFor(filters[k] ?? {});
     assert.ok(expected.length > 300, 'each filter matches a real share of the traffic');
     await sub.until((m) => m.length >= expected.length, 30_000, `subscriber ${k} events`);
     await new Promise((r) => setTimeout(r, 100));
@@ -78,8 +78,8 @@ test('a subscriber that stops reading is closed as a slow consumer; memory stays
   let maxQueued = 0;
   const sampler = setInterval(() => {
     void fetch(`${srv.url}/api/v1/stats`)
-      .then((r) => r.json())
-      .then((s: { router: { queue_size: number } }) => {
+      .then((r) => r.json() as Promise<{ router: { queue_size: number } }>)
+      .then((s) => {
         maxQueued = Math.max(maxQueued, s.router.queue_size);
       });
   }, 25);

@@ -50,7 +50,7 @@ describe('/ws/subscribe', () => {
     assert.deepEqual(ack['filters'], { event_types: ['quiz_started'], session_id: 'ws-1', user_id: null });
     await postEvent(srv.url, event({ event_type: 'answer_submitted', session_id: 'ws-1' }));
     await postEvent(srv.url, event({ event_type: 'quiz_started', session_id: 'ws-2' }));
-    const published = (await (await postEvent(srv.url, event({ event_type: 'quiz_started', session_id: 'ws-1' }))).json()) as unknown;
+    const published = (await (await postEvent(srv.url, event({ event_type: 'quiz_started', session_id: 'ws-1' }))).json());
     assert.deepEqual(await sub.next(), published);
     sub.close();
   });

@@ -6,3 +6,6 @@ export interface Connection {
   /** Finishes what was acknowledged or queued (bounded by the caller's deadline), then closes. */
   shutdown(code: number, reason: string): Promise<void>;
 }
+
+/** Time a closing socket gets to complete the close handshake before it is cut. */
+export const CLOSE_HANDSHAKE_GRACE_MS = 1000;

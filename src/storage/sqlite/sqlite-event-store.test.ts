@@ -46,8 +46,8 @@ test('sqlite - events, counts and the head seq survive a reopen', async () => {
     assert.equal(b.headSeq(), 3);
     assert.equal((await b.stats(0)).totalEvents, 1);
     const [next] = await b.append([draft({ receivedAtUs: 0 })]);
-    assert.equal(next?.seq, 4);
-    assert.ok((next?.timestampUs ?? 0) >= (stored[1]?.timestampUs ?? Infinity), 'timestamps stay monotonic across restarts');
+    assert.equal(next!.seq, 4);
+    assert.ok(next!.timestampUs >= stored[1]!.timestampUs, 'timestamps stay monotonic across restarts');
     await b.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
