@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './load.js';
+
+test('config - defaults: loopback, port 8001, SQLite at ./data/events.db', () => {
+  const c = loadConfig({});
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.port, 8001);
+  assert.equal(c.databasePath, './data/events.db');
+  assert.equal(c.eventStore, 'sqlite');
+  assert.deepEqual(c.rateLimitPublish, { count: 1000, windowMs: 1000 });
+  assert.deepEqual(c.corsOrigins, []);
+  assert.ok(Object.isFrozen(c));
+});
+
+test('config - the original formats: rate limits, booleans, origins', () => {
+  const c = loadConfig({ RATE_LIMIT_PUBLISH: '200/minute', RATE_LIMIT_QUERY: 'off', REQUIRE_AUTH: 'True', API_KEY: 'k', CORS_ORIGINS: 'https://a.example, https://b.example', LOG_LEVEL: 'WARNING' });
+  assert.deepEqual(c.rateLimitPublish, { count: 200, windowMs: 60_000 });
+  assert.equal(c.rateLimitQuery, null);
+  assert.equal(c.requireAuth, true);
+  assert.deepEqual(c.corsOrigins, ['https://a.example', 'https://b.example']);
+  assert.equal(c.logLevel, 'warning');
+});
+
+test('config - every problem is reported at once, naming the variable', () => {
+  assert.throws(
+    () => loadConfig({ PORT: '70000', RATE_LIMIT_ADMIN: 'lots', REQUIRE_AUTH: 'maybe', EVENT_STORE: 'oracle' }),
+    (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      assert.deepEqual(
+        err.problems.map((p) => p.split(':')[0]),
+        ['PORT', 'EVENT_STORE', 'REQUIRE_AUTH', 'RATE_LIMIT_ADMIN'],
+      );
+      return true;
+    },
+  );
+});
+
+test('config - cross-checks: a key when auth is on, body limit above payload limit', () => {
+  assert.throws(() => loadConfig({ REQUIRE_AUTH: 'true' }), /API_KEY: must be set/);
+  assert.throws(() => loadConfig({ MAX_BODY_BYTES: '65536' }), /MAX_BODY_BYTES: must be larger than MAX_PAYLOAD_BYTES/);
+});
