@@ -10,7 +10,7 @@
 import type { StoredEvent } from '../domain/event.js';
 import { matches, type Filter } from '../domain/filter.js';
 import type { SendQueue } from './send-queue.js';
-import type { DeliverySink } from './sink.js';
+import type { DeliverySink, FrameEncoder } from './sink.js';
 
 /** `sub_` + 8 hex digits. */
 export type SubscriberId = string;
@@ -82,26 +82,61 @@ export class Router {
     if (registered) this.add(sub);
   }
 
-  /** Queues every event for every matching subscription, in the order given. */
+  /**
+   * Queues every event for every matching subscription, in the order given. Each event is
+   * encoded once per transport; every touched socket is corked for the whole batch.
+   */
   deliver(events: readonly StoredEvent[]): void {
     const corked = new Set<DeliverySink>();
     for (const event of events) {
-      let frame: Buffer | undefined;
-      const send = (sub: Subscription): void => {
-        if (!matches(sub.filter, event)) return;
-        frame ??= Buffer.from(event.json);
-        if (sub.sink.cork !== undefined && !corked.has(sub.sink)) {
-          corked.add(sub.sink);
-          sub.sink.cork();
+      const frames = new EventFrames(event);
+      const candidates = [
+        event.sessionId === null ? undefined : this.#bySession.get(event.sessionId),
+        event.userId === null ? undefined : this.#byUser.get(event.userId),
+        this.#byType.get(event.eventType),
+        this.#all,
+      ];
+      for (const set of candidates) {
+        if (set === undefined) continue;
+        for (const sub of set) {
+          if (!matches(sub.filter, event)) continue;
+          if (sub.sink.cork !== undefined && !corked.has(sub.sink)) {
+            corked.add(sub.sink);
+            sub.sink.cork();
+          }
+          sub.queue.push(frames.for(sub.sink.encode));
         }
-        sub.queue.push(frame);
-      };
-      if (event.sessionId !== null) this.#bySession.get(event.sessionId)?.forEach(send);
-      if (event.userId !== null) this.#byUser.get(event.userId)?.forEach(send);
-      this.#byType.get(event.eventType)?.forEach(send);
-      this.#all.forEach(send);
+      }
     }
     for (const sink of corked) sink.uncork?.();
+  }
+}
+
+/** One event's encodings, made on first use: usually one transport, rarely two or three. */
+class EventFrames {
+  readonly #event: StoredEvent;
+  #encoder: FrameEncoder | undefined;
+  #frame: Buffer | undefined;
+  #others: Map<FrameEncoder, Buffer> | undefined;
+
+  constructor(event: StoredEvent) {
+    this.#event = event;
+  }
+
+  for(encode: FrameEncoder): Buffer {
+    if (encode === this.#encoder) return this.#frame as Buffer;
+    if (this.#encoder === undefined) {
+      this.#encoder = encode;
+      this.#frame = encode(this.#event);
+      return this.#frame;
+    }
+    this.#others ??= new Map();
+    let frame = this.#others.get(encode);
+    if (frame === undefined) {
+      frame = encode(this.#event);
+      this.#others.set(encode, frame);
+    }
+    return frame;
   }
 }
 

@@ -5,6 +5,7 @@ import { SendQueue } from './send-queue.js';
 import type { DeliverySink } from './sink.js';
 
 class ManualSink implements DeliverySink {
+  readonly encode = (): Buffer => Buffer.alloc(0);
   written: string[] = [];
   writable = true;
   drain: (() => void) | undefined;

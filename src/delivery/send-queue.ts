@@ -99,6 +99,7 @@ export class SendQueue {
     if (this.#closed) return;
     let sent = 0;
     let drained = true;
+    this.#sink.cork?.();
     while (this.#head < this.#frames.length) {
       const frame = this.#frames[this.#head++] as Buffer;
       this.#bytes -= frame.length;
@@ -108,6 +109,7 @@ export class SendQueue {
         break;
       }
     }
+    this.#sink.uncork?.();
     this.#observer.queued(-sent);
     this.#observer.sent(sent);
     if (this.#head === this.#frames.length) {

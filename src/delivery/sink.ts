@@ -3,8 +3,17 @@
  * The little a delivery needs of a connection. WebSocket and (later) SSE transports implement
  * it; delivery code never sees a library's socket type.
  */
+import type { StoredEvent } from '../domain/event.js';
+
+/**
+ * Turns an event into the bytes a transport writes. Sinks of one transport share one encoder
+ * function, so a fan-out encodes each event once per transport, not once per subscriber.
+ */
+export type FrameEncoder = (event: StoredEvent) => Buffer;
+
 export interface DeliverySink {
-  /** Writes one text frame; false when the transport is over its buffer high-water mark. */
+  readonly encode: FrameEncoder;
+  /** Writes one encoded frame; false when the transport is over its buffer high-water mark. */
   write(frame: Buffer): boolean;
   /** Calls `cb` once when a write that returned false has drained. */
   onDrain(cb: () => void): void;

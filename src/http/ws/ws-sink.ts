@@ -1,15 +1,23 @@
 /**
  * @module http/ws/ws-sink
- * A `ws` socket as a {@link DeliverySink}. Backpressure is read from the TCP socket itself:
- * a write returns false once the socket's buffer passes its high-water mark.
+ * A `ws` socket as a {@link DeliverySink}. Event frames are pre-built (see frame.ts) and written
+ * straight to the TCP socket; backpressure is read from that socket: a write returns false once
+ * its user-space buffer holds {@link SOCKET_BUFFER_LIMIT_BYTES}. That is well above Node's
+ * 16 KiB high-water mark, so one corked fan-out batch fits without tripping it, and a socket over
+ * it always has a 'drain' pending. Control messages go through `ws` as usual.
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { DeliverySink } from '../../delivery/sink.js';
+import { eventTextFrame } from './frame.js';
+
+export const SOCKET_BUFFER_LIMIT_BYTES = 512 * 1024;
 
 export class WsSink implements DeliverySink {
   readonly #ws: WebSocket;
   readonly #socket: Socket;
+
+  readonly encode = eventTextFrame;
 
   constructor(ws: WebSocket, socket: Socket) {
     this.#ws = ws;
@@ -18,8 +26,8 @@ export class WsSink implements DeliverySink {
 
   write(frame: Buffer): boolean {
     if (this.#ws.readyState !== this.#ws.OPEN) return true;
-    this.#ws.send(frame, { binary: false });
-    return !this.#socket.writableNeedDrain;
+    this.#socket.write(frame);
+    return this.#socket.writableLength < SOCKET_BUFFER_LIMIT_BYTES;
   }
 
   /** Sends a control or status message (not counted as a delivery). */

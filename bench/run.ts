@@ -1,0 +1,193 @@
+/**
+ * `npm run bench`: starts our server (compiled) and, beside it, the floor programs, on fresh
+ * temporary databases; drives each from a separate client process over loopback; prints one
+ * table with our figure, the floor's and their ratio; writes bench/results/latest.json.
+ * `npm run bench -- --quick` runs every scenario briefly (a smoke check, no timing claims).
+ * `--only=<substring>` runs the scenarios whose name contains it.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpus } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EVENT_TYPES } from '../protocol/event-types.js';
+import { populate } from './lib/populate.js';
+import { ROOT, runClient, startProcess, type Proc } from './lib/procs.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+const SECONDS = quick ? 2 : 10;
+const HISTORY_EVENTS = quick ? 50_000 : 1_000_000;
+
+interface Row {
+  scenario: string;
+  metric: string;
+  ours: number;
+  floor: number | null;
+  /** Higher is better (throughput) or lower is better (latency, memory). */
+  better: 'higher' | 'lower';
+}
+const rows: Row[] = [];
+const work = mkdtempSync(join(tmpdir(), 'rep-bench-'));
+let dbCounter = 0;
+const freshDb = () => join(work, `db-${++dbCounter}.db`);
+
+function log(msg: string): void {
+  process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
+}
+
+async function withServer<T>(kind: Parameters<typeof startProcess>[0], fn: (p: Proc) => Promise<T>, db = freshDb(), env: Record<string, string> = {}): Promise<T> {
+  const p = await startProcess(kind, db, env);
+  try {
+    return await fn(p);
+  } finally {
+    await p.stop();
+  }
+}
+
+function record(scenario: string, metric: string, ours: number, floor: number | null, better: Row['better'] = 'higher'): void {
+  rows.push({ scenario, metric, ours, floor, better });
+  const ratio = floor === null ? '' : `  (${fmtRatio(ours, floor, better)} of floor)`;
+  log(`${scenario} — ${metric}: ${fmt(ours)} vs floor ${floor === null ? '-' : fmt(floor)}${ratio}`);
+}
+
+const fmt = (n: number): string => (Number.isNaN(n) ? '-' : n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(2));
+const fmtRatio = (ours: number, floor: number, better: Row['better']): string => `${Math.round(((better === 'higher' ? ours / floor : floor / ours) || 0) * 100)}%`;
+
+const scenarios: { name: string; run: () => Promise<void> }[] = [
+  {
+    name: 'rest-post-sequential',
+    run: async () => {
+      const args = (url: string) => ({ url, method: 'POST', connections: 1, seconds: SECONDS });
+      type R = { rps: number; p50: number; p99: number; non2xx: number };
+      const ours = await withServer('ours', (p) => runClient<R>('rest', args(p.url)));
+      const floor = await withServer('floor-http', (p) => runClient<R>('rest', args(p.url)));
+      record('REST POST, 1 connection, sequential', 'events/s', ours.rps, floor.rps);
+      record('REST POST, 1 connection, sequential', 'p50 ms', ours.p50, floor.p50, 'lower');
+      record('REST POST, 1 connection, sequential', 'p99 ms', ours.p99, floor.p99, 'lower');
+    },
+  },
+  {
+    name: 'rest-post-50',
+    run: async () => {
+      const args = (url: string) => ({ url, method: 'POST', connections: 50, seconds: SECONDS });
+      type R = { rps: number; p50: number; p99: number; non2xx: number };
+      const ours = await withServer('ours', (p) => runClient<R>('rest', args(p.url)));
+      const floor = await withServer('floor-http', (p) => runClient<R>('rest', args(p.url)));
+      record('REST POST, 50 connections', 'events/s', ours.rps, floor.rps);
+      record('REST POST, 50 connections', 'p50 ms', ours.p50, floor.p50, 'lower');
+      record('REST POST, 50 connections', 'p99 ms', ours.p99, floor.p99, 'lower');
+    },
+  },
+  ...[1, 10].map((connections) => ({
+    name: `ws-publish-${connections}`,
+    run: async () => {
+      const args = (wsUrl: string) => ({ wsUrl, connections, seconds: SECONDS, window: Math.ceil(2000 / connections) });
+      type R = { eventsPerSecond: number };
+      const ours = await withServer('ours', (p) => runClient<R>('ws-publish', args(p.wsUrl)));
+      const floor = await withServer('floor-ws', (p) => runClient<R>('ws-publish', args(p.wsUrl)));
+      record(`WS publish, pipelined, ${connections} connection${connections > 1 ? 's' : ''}`, 'acked events/s', ours.eventsPerSecond, floor.eventsPerSecond);
+    },
+  })),
+  {
+    name: 'batch-ingest',
+    run: () => {
+      log('batched ingest: not yet available (batch publish arrives with resumable delivery)');
+      return Promise.resolve();
+    },
+  },
+  ...[1, 100, 1000].map((subscribers) => ({
+    name: `fanout-${subscribers}`,
+    run: async () => {
+      const args = (wsUrl: string) => ({ wsUrl, subscribers, mode: 'all', seconds: SECONDS, window: 500 });
+      type R = { deliveriesPerSecond: number; eventsPerSecond: number };
+      const ours = await withServer('ours', (p) => runClient<R>('fanout', args(p.wsUrl)));
+      const floor = await withServer('floor-ws', (p) => runClient<R>('fanout', args(p.wsUrl)));
+      record(`Fan-out, ${subscribers} subscriber${subscribers > 1 ? 's' : ''}, all matching`, 'deliveries/s', ours.deliveriesPerSecond, floor.deliveriesPerSecond);
+    },
+  })),
+  {
+    name: 'fanout-1000-own-session',
+    run: async () => {
+      type R = { deliveriesPerSecond: number; eventsPerSecond: number };
+      const ours = await withServer('ours', (p) => runClient<R>('fanout', { wsUrl: p.wsUrl, subscribers: 1000, mode: 'own-session', seconds: SECONDS, window: 500 }));
+      record('Fan-out, 1,000 subscribers, each its own session', 'deliveries/s', ours.deliveriesPerSecond, null);
+    },
+  },
+  ...[1000, 5000].map((rate) => ({
+    name: `latency-${rate}`,
+    run: async () => {
+      const args = (wsUrl: string) => ({ wsUrl, subscribers: 100, rate, seconds: SECONDS });
+      type R = { p50: number; p99: number; p999: number; samples: number };
+      const ours = await withServer('ours', (p) => runClient<R>('latency', args(p.wsUrl)));
+      const floor = await withServer('floor-ws', (p) => runClient<R>('latency', args(p.wsUrl)));
+      const name = `Publish → deliver at ${rate.toLocaleString('en-US')} events/s, 100 subscribers`;
+      record(name, 'p50 ms', ours.p50, floor.p50, 'lower');
+      record(name, 'p99 ms', ours.p99, floor.p99, 'lower');
+      record(name, 'p99.9 ms', ours.p999, floor.p999, 'lower');
+    },
+  })),
+  {
+    name: 'history',
+    run: async () => {
+      const db = freshDb();
+      log(`history: populating ${HISTORY_EVENTS.toLocaleString('en-US')} events`);
+      await populate(db, HISTORY_EVENTS, (n) => process.stderr.write(`  populated ${n}\r`));
+      process.stderr.write('\n');
+      const label = `${HISTORY_EVENTS.toLocaleString('en-US')} events`;
+      type R = { rps: number; p50: number; p99: number; non2xx: number };
+      const sessionPaths = Array.from({ length: 1000 }, (_, i) => `/api/v1/events?session_id=session-${i}&limit=100`);
+      const typePaths = EVENT_TYPES.map((t) => `/api/v1/events?event_type=${t}&limit=100`);
+      for (const [what, paths] of [['session', sessionPaths], ['event_type', typePaths]] as const) {
+        const args = (url: string) => ({ url, method: 'GET', connections: 10, seconds: SECONDS, paths });
+        const ours = await withServer('ours', (p) => runClient<R>('rest', args(p.url)), db);
+        const floor = await withServer('floor-http', (p) => runClient<R>('rest', args(p.url)), db);
+        record(`History, last 100 by ${what}, ${label}`, 'requests/s', ours.rps, floor.rps);
+        record(`History, last 100 by ${what}, ${label}`, 'p99 ms', ours.p99, floor.p99, 'lower');
+      }
+      const stats = await withServer('ours', (p) => runClient<R>('rest', { url: p.url, method: 'GET', connections: 1, seconds: Math.min(SECONDS, 5), paths: ['/api/v1/stats'] }), db);
+      record(`GET /stats, ${label}`, 'requests/s', stats.rps, null);
+      record(`GET /stats, ${label}`, 'p99 ms', stats.p99, null, 'lower');
+    },
+  },
+  {
+    name: 'idle-subscribers',
+    run: async () => {
+      const subscribers = quick ? 1000 : 10_000;
+      type R = { rssMb: number; subscribed: number };
+      const ours = await withServer('ours', (p) => runClient<R>('idle', { wsUrl: p.wsUrl, subscribers, pid: p.proc.pid }));
+      const floor = await withServer('floor-ws', (p) => runClient<R>('idle', { wsUrl: p.wsUrl, subscribers, pid: p.proc.pid }));
+      record(`Memory, ${subscribers.toLocaleString('en-US')} idle subscribers`, 'RSS MB', ours.rssMb, floor.rssMb, 'lower');
+    },
+  },
+];
+
+async function main(): Promise<void> {
+  log('building the server (npm run build)');
+  execFileSync('npm', ['run', 'build', '--silent'], { cwd: ROOT, stdio: 'inherit' });
+  const started = new Date();
+  for (const s of scenarios) {
+    if (only !== undefined && !s.name.includes(only)) continue;
+    log(`▶ ${s.name}`);
+    await s.run();
+  }
+  const machine = `${String(cpus().length)} cores (${cpus()[0]?.model.trim() ?? 'unknown'}), Node ${process.version}`;
+  const lines = [
+    `Run ${started.toISOString()} on ${machine}${quick ? ' — QUICK (smoke check, not for comparison)' : ''}`,
+    '',
+    '| Scenario | Metric | Ours | Floor | Ours / floor |',
+    '|---|---|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.scenario} | ${r.metric} | ${fmt(r.ours)} | ${r.floor === null ? '-' : fmt(r.floor)} | ${r.floor === null ? '-' : fmtRatio(r.ours, r.floor, r.better)} |`),
+  ];
+  process.stdout.write('\n' + lines.join('\n') + '\n');
+  process.stdout.write('\nOurs / floor: for throughput ours ÷ floor, for latency and memory floor ÷ ours (100% = as good as the floor).\n');
+  mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify({ started: started.toISOString(), machine, quick, rows }, null, 2) + '\n');
+  rmSync(work, { recursive: true, force: true });
+}
+
+main().catch((err: unknown) => {
+  rmSync(work, { recursive: true, force: true });
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
