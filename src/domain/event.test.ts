@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createEventValidator, serializeEvent, utf8ByteLength, type EventDraft } from './event.js';
+import { createEventValidator, seqOfEventJson, serializeEvent, utf8ByteLength, type EventDraft } from './event.js';
 import { PipelineError } from './errors.js';
 
 const validate = createEventValidator({ maxPayloadKeys: 50, maxPayloadBytes: 65_536, maxPayloadDepth: 32 });
@@ -128,4 +128,9 @@ test('event - serialised with keys in contract order', () => {
 
 test('event - utf8ByteLength agrees with Buffer.byteLength', () => {
   for (const s of ['', 'abc', 'é', '€', '😀', 'a😀é€\u0000', '\ud800']) assert.equal(utf8ByteLength(s), Buffer.byteLength(s), s);
+});
+
+test('event - seqOfEventJson reads the seq back from the wire form', () => {
+  const d = ok({ event_type: 'quiz_started', source: 'q', payload: { seq: 1, 'a:b': '"seq":2}' } });
+  assert.equal(seqOfEventJson(serializeEvent(123456789, 'evt_0123456789ab', d, 0)), 123456789);
 });

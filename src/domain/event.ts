@@ -37,6 +37,14 @@ export interface StoredEvent {
   readonly json: string;
 }
 
+/** An event's wire form (see {@link serializeEvent}): what history reads send on as-is. */
+export type EventJson = string;
+
+/** The `seq` of an event's wire form, which always ends with `"seq":N}`. */
+export function seqOfEventJson(json: EventJson): Seq {
+  return Number(json.slice(json.lastIndexOf(':') + 1, -1));
+}
+
 export interface EventLimits {
   maxPayloadKeys: number;
   maxPayloadBytes: number;

@@ -17,7 +17,7 @@
  * adapters), fan-out (the bus), and any notion of subscribers.
  */
 import type { EventType } from '../../protocol/event-types.js';
-import type { EventDraft, EventId, Seq, StoredEvent } from '../domain/event.js';
+import type { EventDraft, EventId, EventJson, Seq, StoredEvent } from '../domain/event.js';
 import type { InstantUs } from '../domain/timestamp.js';
 
 export interface EventQuery {
@@ -48,8 +48,8 @@ export interface EventStore {
   /** Appends drafts in one durable commit, in order; see the module guarantees. */
   append(drafts: readonly EventDraft[]): Promise<StoredEvent[]>;
   getById(id: EventId): Promise<StoredEvent | undefined>;
-  /** Matching events, newest (highest `seq`) first. */
-  query(query: EventQuery): Promise<StoredEvent[]>;
+  /** Matching events' wire forms, newest (highest `seq`) first. */
+  query(query: EventQuery): Promise<EventJson[]>;
   /** Deletes events received before `beforeUs` (all when undefined); resolves to how many. */
   deleteBefore(beforeUs?: InstantUs): Promise<number>;
   stats(sinceUs: InstantUs): Promise<StoreStats>;

@@ -98,7 +98,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
           sinceUs,
           limit,
         });
-        return rawJson(200, '[' + events.map((e) => e.json).join(',') + ']', NO_STORE);
+        return rawJson(200, '[' + events.join(',') + ']', NO_STORE);
       },
     },
     {

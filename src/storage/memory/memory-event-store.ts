@@ -4,7 +4,7 @@
  * usable for a throw-away single node; it stops being enough as soon as events must outlive
  * the process (nothing is written to disk).
  */
-import { serializeEvent, type EventDraft, type EventId, type Seq, type StoredEvent } from '../../domain/event.js';
+import { serializeEvent, type EventDraft, type EventId, type EventJson, type Seq, type StoredEvent } from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
 import type { InstantUs } from '../../domain/timestamp.js';
 import type { EventQuery, EventStore, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
@@ -54,20 +54,20 @@ export class MemoryEventStore implements EventStore {
     });
   }
 
-  query(q: EventQuery): Promise<StoredEvent[]> {
+  query(q: EventQuery): Promise<EventJson[]> {
     return settle(() => this.#query(q));
   }
 
-  #query(q: EventQuery): StoredEvent[] {
+  #query(q: EventQuery): EventJson[] {
     this.#assertOpen();
-    const out: StoredEvent[] = [];
+    const out: EventJson[] = [];
     for (let i = this.#events.length - 1; i >= 0 && out.length < q.limit; i--) {
       const e = this.#events[i] as StoredEvent;
       if (q.sinceUs !== undefined && e.timestampUs <= q.sinceUs) break;
       if (q.eventType !== undefined && e.eventType !== q.eventType) continue;
       if (q.sessionId !== undefined && e.sessionId !== q.sessionId) continue;
       if (q.userId !== undefined && e.userId !== q.userId) continue;
-      out.push(e);
+      out.push(e.json);
     }
     return out;
   }
