@@ -9,10 +9,12 @@ import { randomBytes } from 'node:crypto';
 import { createServer, type ServerResponse } from 'node:http';
 import Database from 'better-sqlite3';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations/index.js';
+import { DEFAULT_WAL_AUTOCHECKPOINT_PAGES } from '../../src/storage/sqlite/sqlite-event-store.js';
 
 const db = new Database(process.env['DATABASE_PATH'] ?? ':memory:');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
+db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_AUTOCHECKPOINT_PAGES}`);
 if ((db.pragma('user_version', { simple: true }) as number) === 0) {
   for (const m of MIGRATIONS) db.exec(m);
   db.pragma(`user_version = ${MIGRATIONS.length}`);

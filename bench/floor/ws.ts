@@ -12,11 +12,13 @@ import Database from 'better-sqlite3';
 import { createRequire } from 'node:module';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { MIGRATIONS } from '../../src/storage/sqlite/migrations/index.js';
+import { DEFAULT_WAL_AUTOCHECKPOINT_PAGES } from '../../src/storage/sqlite/sqlite-event-store.js';
 
 const store = process.env['FLOOR_STORE'] !== '0';
 const db = new Database(process.env['DATABASE_PATH'] ?? ':memory:');
 db.pragma('journal_mode = WAL');
 db.pragma('synchronous = FULL');
+db.pragma(`wal_autocheckpoint = ${DEFAULT_WAL_AUTOCHECKPOINT_PAGES}`);
 for (const m of MIGRATIONS) db.exec(m);
 const insert = db.prepare('INSERT INTO events (seq, id, event_type, session_id, user_id, ts_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
 let seq = 0;

@@ -135,7 +135,7 @@ export class HttpServer {
     this.#wsPerClient.set(client, open + 1);
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       const conn =
-        path === '/ws/publish' ? new PublishConnection(ws, client, this.#deps.publish) : new SubscribeConnection(ws, socket, client, this.#deps.subscribe);
+        path === '/ws/publish' ? new PublishConnection(ws, socket, client, this.#deps.publish) : new SubscribeConnection(ws, socket, client, this.#deps.subscribe);
       this.#connections.set(conn, ws);
       ws.on('error', (err) => this.#deps.log.debug('websocket error', { path, ...errorFields(err) }));
       ws.once('close', () => {

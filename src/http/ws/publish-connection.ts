@@ -4,6 +4,7 @@
  * in the order received, also when the client pipelines. An ack is sent only after its event
  * is durable. Reading pauses while too many events from this socket await their commit.
  */
+import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { PipelineError } from '../../domain/errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
@@ -36,16 +37,19 @@ const errorReply = (err: PipelineError): string =>
 
 export class PublishConnection implements Connection {
   readonly #ws: WebSocket;
+  readonly #socket: Socket;
   readonly #client: string;
   readonly #deps: PublishDeps;
   /** Replies in arrival order; undefined while the event awaits its commit. */
   #replies: (string | undefined)[] = [];
   #head = 0;
   #paused = false;
+  #corked = false;
   #idle: (() => void) | undefined;
 
-  constructor(ws: WebSocket, client: string, deps: PublishDeps) {
+  constructor(ws: WebSocket, socket: Socket, client: string, deps: PublishDeps) {
     this.#ws = ws;
+    this.#socket = socket;
     this.#client = client;
     this.#deps = deps;
     deps.counters.wsPublishers++;
@@ -100,6 +104,20 @@ export class PublishConnection implements Connection {
     }
   }
 
+  /**
+   * A commit resolves a whole batch of acks, each in its own microtask; corking the socket
+   * until the next tick sends them in one write instead of one write each.
+   */
+  #corkUntilTick(): void {
+    if (this.#corked) return;
+    this.#corked = true;
+    this.#socket.cork();
+    process.nextTick(() => {
+      this.#corked = false;
+      this.#socket.uncork();
+    });
+  }
+
   #inFlight(): number {
     return this.#replies.length - this.#head;
   }
@@ -109,7 +127,9 @@ export class PublishConnection implements Connection {
       const text = this.#replies[this.#head];
       if (text === undefined) break;
       this.#replies[this.#head++] = undefined;
-      if (this.#ws.readyState === this.#ws.OPEN) this.#ws.send(text);
+      if (this.#ws.readyState !== this.#ws.OPEN) continue;
+      this.#corkUntilTick();
+      this.#ws.send(text);
     }
     if (this.#head === this.#replies.length) {
       this.#replies = [];
