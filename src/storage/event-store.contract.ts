@@ -112,6 +112,21 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         ]);
       }));
 
+    test('events since an instant stay exact across seconds and after partial deletes (D1)', () =>
+      withStore(factory, async (store) => {
+        const S = 1_000_000;
+        const times = [0, 1, S - 1, S, S + 5, 2 * S + 7, 3 * S, 3 * S + 999_999, 5 * S].map((d) => T0 + d);
+        await store.append(times.map((t) => draft({ receivedAtUs: t })));
+        const expectSince = async (since: number) =>
+          assert.equal((await store.stats(since)).eventsSince, times.filter((t) => t > since).length, `since T0+${since - T0}`);
+        for (const probe of [T0 - 1, T0, T0 + 1, T0 + S - 1, T0 + S, T0 + S + 4, T0 + 3 * S, T0 + 4 * S, T0 + 6 * S]) await expectSince(probe);
+        await store.deleteBefore(T0 + S + 3);
+        const left = times.filter((t) => t >= T0 + S + 3);
+        assert.equal((await store.stats(0)).eventsSince, left.length);
+        assert.equal((await store.stats(T0 + S)).eventsSince, left.filter((t) => t > T0 + S).length);
+        assert.equal((await store.stats(T0 + 2 * S + 7)).eventsSince, left.filter((t) => t > T0 + 2 * S + 7).length);
+      }));
+
     test('deleteBefore removes older events and keeps per-type counts exact (D4)', () =>
       withStore(factory, async (store) => {
         await store.append([

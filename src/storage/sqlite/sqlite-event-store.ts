@@ -55,6 +55,7 @@ export class SqliteEventStore implements EventStore {
   #closed = false;
   readonly #insert: Database.Statement;
   readonly #upsertType: Database.Statement;
+  readonly #upsertSecond: Database.Statement;
   readonly #setMeta: Database.Statement;
   readonly #byId: Database.Statement;
   readonly #queries = new Map<string, Database.Statement>();
@@ -81,6 +82,9 @@ export class SqliteEventStore implements EventStore {
     this.#upsertType = this.#db.prepare(
       `INSERT INTO type_stats (event_type, count, last_seen_us) VALUES (?, ?, ?)
        ON CONFLICT (event_type) DO UPDATE SET count = count + excluded.count, last_seen_us = excluded.last_seen_us`,
+    );
+    this.#upsertSecond = this.#db.prepare(
+      'INSERT INTO second_counts (second, n) VALUES (?, ?) ON CONFLICT (second) DO UPDATE SET n = n + excluded.n',
     );
     this.#setMeta = this.#db.prepare('UPDATE meta SET value = ? WHERE key = ?');
     this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
@@ -110,12 +114,15 @@ export class SqliteEventStore implements EventStore {
   #appendRows(drafts: readonly EventDraft[]): StoredEvent[] {
     const out: StoredEvent[] = [];
     const perType = new Map<EventType, { n: number; lastTs: InstantUs }>();
+    const perSecond = new Map<number, number>();
     for (const d of drafts) {
       const seq = ++this.#head;
       const ts = Math.max(d.receivedAtUs, this.#lastTs);
       this.#lastTs = ts;
       const { id, json } = this.#insertWithFreshId(seq, d, ts);
       out.push({ seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json });
+      const second = Math.floor(ts / 1_000_000);
+      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
       const t = perType.get(d.eventType);
       if (t === undefined) perType.set(d.eventType, { n: 1, lastTs: ts });
       else {
@@ -124,6 +131,7 @@ export class SqliteEventStore implements EventStore {
       }
     }
     for (const [type, t] of perType) this.#upsertType.run(type, t.n, t.lastTs);
+    for (const [second, n] of perSecond) this.#upsertSecond.run(second, n);
     this.#setMeta.run(this.#head, 'head_seq');
     this.#setMeta.run(this.#lastTs, 'last_ts_us');
     return out;
@@ -187,6 +195,7 @@ export class SqliteEventStore implements EventStore {
         if (beforeUs === undefined) {
           const n = this.#db.prepare('DELETE FROM events').run().changes;
           this.#db.prepare('DELETE FROM type_stats').run();
+          this.#db.prepare('DELETE FROM second_counts').run();
           return n;
         }
         const counts = this.#statement('SELECT event_type, count(*) AS n FROM events WHERE ts_us < ? GROUP BY event_type').all(beforeUs) as {
@@ -195,6 +204,10 @@ export class SqliteEventStore implements EventStore {
         }[];
         const n = this.#statement('DELETE FROM events WHERE ts_us < ?').run(beforeUs).changes;
         for (const c of counts) this.#subtractType(c.event_type, c.n);
+        const boundary = Math.floor(beforeUs / 1_000_000);
+        this.#statement('DELETE FROM second_counts WHERE second <= ?').run(boundary);
+        const left = this.#countBetween(boundary * 1_000_000, (boundary + 1) * 1_000_000);
+        if (left > 0) this.#upsertSecond.run(boundary, left);
         return n;
       })();
     });
@@ -217,9 +230,17 @@ export class SqliteEventStore implements EventStore {
         last_seen_us: number;
       }[];
       const byType: TypeCount[] = rows.map((r) => ({ eventType: r.event_type, count: r.count, lastSeenUs: r.last_seen_us }));
-      const since = this.#statement('SELECT count(*) AS n FROM events WHERE ts_us > ?').get(sinceUs) as { n: number };
-      return { totalEvents: byType.reduce((s, t) => s + t.count, 0), eventsSince: since.n, byType: sortTypeCounts(byType) };
+      // Whole seconds after the one holding `sinceUs` from the counts; that one second exactly.
+      const second = Math.floor(sinceUs / 1_000_000);
+      const whole = this.#statement('SELECT coalesce(sum(n), 0) FROM second_counts WHERE second > ?', true).get(second) as number;
+      const eventsSince = whole + this.#countBetween(sinceUs + 1, (second + 1) * 1_000_000);
+      return { totalEvents: byType.reduce((s, t) => s + t.count, 0), eventsSince, byType: sortTypeCounts(byType) };
     });
+  }
+
+  /** Events with `fromUs <= ts_us < toUs`, counted on the timestamp index. */
+  #countBetween(fromUs: InstantUs, toUs: InstantUs): number {
+    return this.#statement('SELECT count(*) FROM events WHERE ts_us >= ? AND ts_us < ?', true).get(fromUs, toUs) as number;
   }
 
   headSeq(): Seq {

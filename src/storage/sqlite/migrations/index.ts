@@ -3,5 +3,6 @@
  * Never edit a released migration: add the next number.
  */
 import { sql as m0001 } from './0001-init.js';
+import { sql as m0002 } from './0002-second-counts.js';
 
-export const MIGRATIONS: readonly string[] = [m0001];
+export const MIGRATIONS: readonly string[] = [m0001, m0002];
