@@ -56,10 +56,15 @@ export interface App {
   stop(): Promise<void>;
 }
 
-function createStore(config: Readonly<Config>, newId: IdGenerator | undefined): EventStore {
+function createStore(config: Readonly<Config>, newId: IdGenerator | undefined, log: Logger): EventStore {
   switch (config.eventStore) {
     case 'sqlite':
-      return new SqliteEventStore({ path: config.databasePath, ...(newId === undefined ? {} : { newId }) });
+      return new SqliteEventStore({
+        path: config.databasePath,
+        checkpointIntervalMs: config.checkpointIntervalMs,
+        onBackgroundError: (message) => log.warning('background checkpoint failed', { error_message: message }),
+        ...(newId === undefined ? {} : { newId }),
+      });
     case 'memory':
       return new MemoryEventStore(newId === undefined ? {} : { newId });
   }
@@ -68,7 +73,7 @@ function createStore(config: Readonly<Config>, newId: IdGenerator | undefined): 
 export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
   const log = options.log ?? createLogger(config.logLevel);
   const clock = options.clock ?? systemClock;
-  const store = createStore(config, options.newId);
+  const store = createStore(config, options.newId, log);
   log.info('event store ready', { store: config.eventStore, ...(config.eventStore === 'sqlite' ? { path: config.databasePath } : {}), head_seq: store.headSeq() });
   const bus: Bus = new LocalBus((err) => log.error('delivery handler failed', errorFields(err)));
   const counters = new PipelineCounters();

@@ -13,6 +13,7 @@ export interface Config {
   port: number;
   eventStore: 'sqlite' | 'memory';
   databasePath: string;
+  checkpointIntervalMs: number;
   corsOrigins: readonly string[];
   requireAuth: boolean;
   apiKey: string | null;
@@ -86,6 +87,13 @@ export const SETTINGS = [
     parse: (r) => (r === 'sqlite' || r === 'memory' ? r : { error: `must be sqlite or memory, got '${r}'` }),
   }),
   setting({ key: 'databasePath', env: 'DATABASE_PATH', default: './data/events.db', doc: 'SQLite file; its folder is created, the file gets mode 600', parse: (r) => (r.trim() === '' ? { error: 'must not be empty' } : r) }),
+  setting({
+    key: 'checkpointIntervalMs',
+    env: 'SQLITE_CHECKPOINT_INTERVAL_MS',
+    default: '250',
+    doc: 'How often a background thread checkpoints the SQLite WAL, in ms; 0 leaves it to SQLite, inside commits (stalls delivery)',
+    parse: int(0, 60_000),
+  }),
   setting({
     key: 'corsOrigins',
     env: 'CORS_ORIGINS',
