@@ -41,6 +41,11 @@ export class PipelineError extends Error {
   }
 }
 
+/** The contract's 429, with how long to wait. */
+export function rateLimited(retryAfterSeconds: number): PipelineError {
+  return new PipelineError('RATE_LIMITED', 'Rate limit exceeded. Try again later.', { retryAfterSeconds });
+}
+
 /** A 422 built from field issues; the message summarises the first one. */
 export function validationError(
   code: 'REQUEST_INVALID' | 'INGEST_EVENT_INVALID' | 'FILTER_INVALID' | 'REQUEST_JSON_INVALID',

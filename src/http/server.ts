@@ -9,7 +9,7 @@ import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { ERROR_HTTP_STATUS } from '../../protocol/error-codes.js';
-import { PipelineError } from '../domain/errors.js';
+import { PipelineError, rateLimited } from '../domain/errors.js';
 import type { RateLimiter } from '../limits/rate-limiter.js';
 import { errorFields, type Logger } from '../log/logger.js';
 import type { Authenticate } from './auth.js';
@@ -98,7 +98,7 @@ export class HttpServer {
         const decision = this.#deps.rateLimiter.take(client, route.rate);
         if (!decision.ok) {
           await drain(req);
-          throw new PipelineError('RATE_LIMITED', 'Rate limit exceeded. Try again later.', { retryAfterSeconds: decision.retryAfterSeconds });
+          throw rateLimited(decision.retryAfterSeconds);
         }
       }
       if (route.auth) this.#deps.authenticate(req, null);

@@ -6,13 +6,14 @@
  */
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
-import { PipelineError } from '../../domain/errors.js';
+import { PipelineError, rateLimited } from '../../domain/errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { Logger } from '../../log/logger.js';
 import { errorFields } from '../../log/logger.js';
 import type { PipelineCounters } from '../../stats/counters.js';
 import type { Connection } from './connection.js';
+import { wsErrorMessage } from './error-message.js';
 import { rawDataToBuffer, type RawData } from './raw-data.js';
 
 /** Unacknowledged events per socket before reading pauses (resumes at half). */
@@ -25,15 +26,6 @@ export interface PublishDeps {
   maxMessageBytes: number;
   log: Logger;
 }
-
-const errorReply = (err: PipelineError): string =>
-  JSON.stringify({
-    status: 'error',
-    code: err.code,
-    message: err.message,
-    ...(err.issues === undefined ? {} : { detail: err.issues }),
-    ...(err.retryAfterSeconds === undefined ? {} : { retry_after: err.retryAfterSeconds }),
-  });
 
 export class PublishConnection implements Connection {
   readonly #ws: WebSocket;
@@ -70,31 +62,31 @@ export class PublishConnection implements Connection {
     const bytes = rawDataToBuffer(data);
     const rate = this.#deps.rateLimiter.take(this.#client, 'publish');
     if (!rate.ok) {
-      reply(errorReply(new PipelineError('RATE_LIMITED', 'Rate limit exceeded. Try again later.', { retryAfterSeconds: rate.retryAfterSeconds })));
+      reply(wsErrorMessage(rateLimited(rate.retryAfterSeconds)));
       return;
     }
     if (bytes.length > this.#deps.maxMessageBytes) {
-      reply(errorReply(new PipelineError('INGEST_MESSAGE_TOO_LARGE', 'Message too large')));
+      reply(wsErrorMessage(new PipelineError('INGEST_MESSAGE_TOO_LARGE', 'Message too large')));
       return;
     }
     if (isBinary) {
-      reply(errorReply(new PipelineError('INGEST_BINARY_FRAME', 'Binary frames are not supported; send each event as a JSON text message')));
+      reply(wsErrorMessage(new PipelineError('INGEST_BINARY_FRAME', 'Binary frames are not supported; send each event as a JSON text message')));
       return;
     }
     let input: unknown;
     try {
       input = JSON.parse(bytes.toString('utf8'));
     } catch {
-      reply(errorReply(new PipelineError('REQUEST_JSON_INVALID', 'Invalid JSON')));
+      reply(wsErrorMessage(new PipelineError('REQUEST_JSON_INVALID', 'Invalid JSON')));
       return;
     }
     this.#deps.ingest.publish(input, 'event').then(
       (event) => reply(`{"status":"ok","event_id":"${event.id}","seq":${event.seq}}`),
       (err: unknown) => {
-        if (err instanceof PipelineError) reply(errorReply(err));
+        if (err instanceof PipelineError) reply(wsErrorMessage(err));
         else {
           this.#deps.log.error('publish failed', errorFields(err));
-          reply(errorReply(new PipelineError('INTERNAL', 'Internal error')));
+          reply(wsErrorMessage(new PipelineError('INTERNAL', 'Internal error')));
         }
       },
     );

@@ -9,12 +9,13 @@ import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { CloseCode } from '../../../protocol/close-codes.js';
 import type { SubscribeServerMessage } from '../../../protocol/messages.js';
-import { PipelineError } from '../../domain/errors.js';
+import { PipelineError, rateLimited } from '../../domain/errors.js';
 import { filterToWire, parseFilter } from '../../domain/filter.js';
 import type { Subscription } from '../../delivery/router.js';
 import type { SubscriptionService } from '../../delivery/subscription-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { Connection } from './connection.js';
+import { wsErrorMessage } from './error-message.js';
 import { rawDataToBuffer, type RawData } from './raw-data.js';
 import { WsSink } from './ws-sink.js';
 
@@ -56,15 +57,7 @@ export class SubscribeConnection implements Connection {
   }
 
   #sendError(err: PipelineError): void {
-    this.#sink.sendText(
-      JSON.stringify({
-        status: 'error',
-        code: err.code,
-        message: err.message,
-        ...(err.issues === undefined ? {} : { detail: err.issues }),
-        ...(err.retryAfterSeconds === undefined ? {} : { retry_after: err.retryAfterSeconds }),
-      }),
-    );
+    this.#sink.sendText(wsErrorMessage(err));
   }
 
   #onMessage(data: RawData, isBinary: boolean): void {
@@ -87,7 +80,7 @@ export class SubscribeConnection implements Connection {
     if (this.#sub !== undefined && type !== 'update_filters') return;
     const rate = this.#deps.rateLimiter.take(this.#client, 'query');
     if (!rate.ok) {
-      this.#sendError(new PipelineError('RATE_LIMITED', 'Rate limit exceeded. Try again later.', { retryAfterSeconds: rate.retryAfterSeconds }));
+      this.#sendError(rateLimited(rate.retryAfterSeconds));
       return;
     }
     const filterInput = type === 'update_filters' ? (msg as { filters?: unknown }).filters : msg;
