@@ -55,30 +55,19 @@ const fmt = (n: number): string => (Number.isNaN(n) ? '-' : n >= 100 ? Math.roun
 const fmtRatio = (ours: number, floor: number, better: Row['better']): string => `${Math.round(((better === 'higher' ? ours / floor : floor / ours) || 0) * 100)}%`;
 
 const scenarios: { name: string; run: () => Promise<void> }[] = [
-  {
-    name: 'rest-post-sequential',
+  ...[1, 50].map((connections) => ({
+    name: connections === 1 ? 'rest-post-sequential' : `rest-post-${connections}`,
     run: async () => {
-      const args = (url: string) => ({ url, method: 'POST', connections: 1, seconds: SECONDS });
+      const args = (url: string) => ({ url, method: 'POST', connections, seconds: SECONDS });
       type R = { rps: number; p50: number; p99: number; non2xx: number };
       const ours = await withServer('ours', (p) => runClient<R>('rest', args(p.url)));
       const floor = await withServer('floor-http', (p) => runClient<R>('rest', args(p.url)));
-      record('REST POST, 1 connection, sequential', 'events/s', ours.rps, floor.rps);
-      record('REST POST, 1 connection, sequential', 'p50 ms', ours.p50, floor.p50, 'lower');
-      record('REST POST, 1 connection, sequential', 'p99 ms', ours.p99, floor.p99, 'lower');
+      const name = connections === 1 ? 'REST POST, 1 connection, sequential' : `REST POST, ${connections} connections`;
+      record(name, 'events/s', ours.rps, floor.rps);
+      record(name, 'p50 ms', ours.p50, floor.p50, 'lower');
+      record(name, 'p99 ms', ours.p99, floor.p99, 'lower');
     },
-  },
-  {
-    name: 'rest-post-50',
-    run: async () => {
-      const args = (url: string) => ({ url, method: 'POST', connections: 50, seconds: SECONDS });
-      type R = { rps: number; p50: number; p99: number; non2xx: number };
-      const ours = await withServer('ours', (p) => runClient<R>('rest', args(p.url)));
-      const floor = await withServer('floor-http', (p) => runClient<R>('rest', args(p.url)));
-      record('REST POST, 50 connections', 'events/s', ours.rps, floor.rps);
-      record('REST POST, 50 connections', 'p50 ms', ours.p50, floor.p50, 'lower');
-      record('REST POST, 50 connections', 'p99 ms', ours.p99, floor.p99, 'lower');
-    },
-  },
+  })),
   ...[1, 10].map((connections) => ({
     name: `ws-publish-${connections}`,
     run: async () => {

@@ -4,7 +4,8 @@
  * Args: {wsUrl, subscribers, mode: 'all'|'own-session', seconds, window}.
  * Prints {deliveriesPerSecond, eventsPerSecond, delivered, published}.
  */
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { openSocket } from '../lib/ws.js';
 import { sampleEvent } from '../lib/event.js';
 
 interface Args {
@@ -17,13 +18,7 @@ interface Args {
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 let delivered = 0;
 
-function open(path: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${args.wsUrl}${path}`, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
+const open = (path: string): Promise<WebSocket> => openSocket(`${args.wsUrl}${path}`);
 
 const subs: WebSocket[] = [];
 for (let s = 0; s < args.subscribers; s += 100) {

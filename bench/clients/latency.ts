@@ -4,7 +4,8 @@
  * minus scheduled time, so a stalled server shows up in full (no coordinated omission).
  * Args: {wsUrl, subscribers, rate, seconds}. Prints {p50, p99, p999, samples, sent}.
  */
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
+import { openSocket } from '../lib/ws.js';
 import { Samples } from '../lib/percentiles.js';
 
 interface Args {
@@ -17,13 +18,7 @@ const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const samples = new Samples();
 const WARMUP_MS = 1000;
 
-function open(path: string): Promise<WebSocket> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${args.wsUrl}${path}`, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  });
-}
+const open = (path: string): Promise<WebSocket> => openSocket(`${args.wsUrl}${path}`);
 
 let measureFrom = Infinity;
 for (let s = 0; s < args.subscribers; s++) {

@@ -2,7 +2,7 @@
  * Pipelined WebSocket ingest: each connection keeps `window` events in flight and counts acks.
  * Args: {wsUrl, connections, seconds, window}. Prints {eventsPerSecond, acked, errors}.
  */
-import { WebSocket } from 'ws';
+import { openSocket } from '../lib/ws.js';
 import { sampleEvent } from '../lib/event.js';
 
 interface Args {
@@ -18,11 +18,7 @@ let errors = 0;
 let running = true;
 
 const sockets = await Promise.all(
-  Array.from({ length: args.connections }, () => new Promise<WebSocket>((resolve, reject) => {
-    const ws = new WebSocket(`${args.wsUrl}/ws/publish`, { perMessageDeflate: false });
-    ws.once('open', () => resolve(ws));
-    ws.once('error', reject);
-  })),
+  Array.from({ length: args.connections }, () => openSocket(`${args.wsUrl}/ws/publish`)),
 );
 const start = performance.now();
 let sent = 0;
