@@ -83,10 +83,19 @@ test('a subscriber that stops reading is closed as a slow consumer; memory stays
         maxQueued = Math.max(maxQueued, s.router.queue_size);
       });
   }, 25);
-  const acks = await pipelinePublish(20_000, (i) => ({ event_type: 'timer_tick', source: 'timer', session_id: 'slow', payload: { i, big } }));
+  // Pipelined in chunks of 1,000, each sent once the reading subscriber has caught up, so a
+  // busy test machine can never make *it* the slow one; the paused one falls behind by all.
+  const pub = await TestSocket.open(`${srv.wsUrl}/ws/publish`);
+  for (let sent = 0; sent < 20_000; sent += 1000) {
+    for (let i = sent; i < sent + 1000; i++) pub.send({ event_type: 'timer_tick', source: 'timer', session_id: 'slow', payload: { i, big } });
+    await pub.until((m) => m.length >= sent + 1000, 30_000, 'acks');
+    await normal.until((m) => m.length >= sent + 1000, 30_000, 'the reading subscriber to catch up');
+  }
+  const acks = pub.messages as { status: string; event_id: string }[];
+  pub.close();
   clearInterval(sampler);
   assert.equal(acks.length, 20_000);
-  await normal.until((m) => m.length >= 20_000, 60_000, 'all 20,000 events');
+  assert.ok(acks.every((a) => a.status === 'ok'));
   const got = normal.messages as Wire[];
   assert.deepEqual(got.map((e) => e.id), acks.map((a) => a.event_id));
   slow.ws.resume();
