@@ -6,6 +6,7 @@
  */
 export const ERROR_CODES = [
   'REQUEST_INVALID',
+  'REQUEST_MALFORMED',
   'REQUEST_JSON_INVALID',
   'REQUEST_TIMESTAMP_INVALID',
   'REQUEST_BODY_TOO_LARGE',
@@ -28,6 +29,7 @@ export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
   REQUEST_INVALID: 422,
+  REQUEST_MALFORMED: 400,
   REQUEST_JSON_INVALID: 422,
   REQUEST_TIMESTAMP_INVALID: 400,
   REQUEST_BODY_TOO_LARGE: 413,
@@ -48,6 +50,7 @@ export const ERROR_HTTP_STATUS: Readonly<Record<ErrorCode, number>> = {
 
 export const ERROR_RETRYABLE: Readonly<Record<ErrorCode, boolean>> = {
   REQUEST_INVALID: false,
+  REQUEST_MALFORMED: false,
   REQUEST_JSON_INVALID: false,
   REQUEST_TIMESTAMP_INVALID: false,
   REQUEST_BODY_TOO_LARGE: false,

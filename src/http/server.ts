@@ -4,7 +4,7 @@
  * hands WebSocket upgrades to `ws` (noServer). The only code that knows status codes and
  * sockets; everything it calls is transport-agnostic.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
@@ -66,14 +66,14 @@ export class HttpServer {
         return;
       }
       const body = JSON.stringify({ detail: 'Bad Request' });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Error-Code: REQUEST_MALFORMED\r\nConnection: close\r\n\r\n${body}`);
     });
   }
 
   async #onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const cors = this.#deps.cors.headers(req);
     try {
-      const url = new URL(req.url ?? '/', 'http://localhost');
+      const url = requestUrl(req);
       const method = req.method ?? 'GET';
       const match = this.#table.match(method, url.pathname);
       if (match.kind === 'not-found') {
@@ -123,7 +123,13 @@ export class HttpServer {
 
   #onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
     socket.on('error', () => socket.destroy());
-    const url = new URL(req.url ?? '/', 'http://localhost');
+    let url: URL;
+    try {
+      url = requestUrl(req);
+    } catch {
+      rejectUpgrade(socket, 400, { detail: 'Bad Request' });
+      return;
+    }
     const path = url.pathname.startsWith(API_PREFIX + '/ws/') ? url.pathname.slice(API_PREFIX.length) : url.pathname;
     const refusal = this.#refuseUpgrade(req, url, path);
     if (refusal !== undefined) {
@@ -210,6 +216,15 @@ async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
   clearTimeout(timer);
 }
 
+/** The request target as a URL; a target no URL parser accepts is the client's error (400). */
+function requestUrl(req: IncomingMessage): URL {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost');
+  } catch (err) {
+    throw new PipelineError('REQUEST_MALFORMED', 'Bad Request', { cause: err });
+  }
+}
+
 /** Who a request counts against. Proxies are not trusted: the peer address is the client. */
 function clientAddress(req: IncomingMessage): string {
   return req.socket.remoteAddress ?? 'unknown';
@@ -227,7 +242,7 @@ function drain(req: IncomingMessage): Promise<void> {
 
 function rejectUpgrade(socket: Socket, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  const reason = status === 401 ? 'Unauthorized' : status === 404 ? 'Not Found' : status === 429 ? 'Too Many Requests' : status === 403 ? 'Forbidden' : 'Service Unavailable';
+  const reason = STATUS_CODES[status] ?? 'Error';
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(text)}\r\nConnection: close\r\n` +
       Object.entries(SECURITY_HEADERS).map(([k, v]) => `${k}: ${v}\r\n`).join('') +
