@@ -1,11 +1,10 @@
 /**
  * @module storage/sqlite/sqlite-event-store
  * EventStore on one SQLite file through better-sqlite3: one connection, WAL, prepared
- * statements. A commit is durable when `append` resolves: the WAL is fdatasync'd after the
- * commit, off the event loop (wal-sync.ts), and ingest groups concurrent events into one
- * commit so the sync is shared. The driver is synchronous; each call is short, and the write
- * path runs a single transaction per batch. Readers on this connection may see a commit
- * before its sync completes; subscribers and publishers hear of it only after.
+ * statements. A commit is durable when `append` resolves: `synchronous=FULL` makes SQLite
+ * fsync the WAL at every commit, and ingest groups concurrent events into one commit so the
+ * fsync is shared. The driver is synchronous; each call is short, and the write path runs a
+ * single transaction per batch.
  */
 import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -20,7 +19,6 @@ import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
 import { startCheckpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations/index.js';
-import { WalSync } from './wal-sync.js';
 
 interface Row {
   seq: number;
@@ -62,8 +60,6 @@ export class SqliteEventStore implements EventStore {
   #lastTs: InstantUs;
   #closed = false;
   readonly #checkpointer: Checkpointer | undefined;
-  /** Undefined for an in-memory database, which has nothing to make durable. */
-  readonly #walSync: WalSync | undefined;
   readonly #insert: Database.Statement;
   readonly #upsertType: Database.Statement;
   readonly #upsertSecond: Database.Statement;
@@ -82,9 +78,7 @@ export class SqliteEventStore implements EventStore {
     if (onDisk && !existed) chmodSync(options.path, 0o600);
     this.#newId = options.newId ?? randomEventId;
     this.#db.pragma('journal_mode = WAL');
-    // NORMAL: no fsync inside the commit; WalSync makes each commit durable before it is acked.
-    this.#db.pragma(`synchronous = ${onDisk ? 'NORMAL' : 'FULL'}`);
-    this.#walSync = onDisk ? new WalSync(options.path) : undefined;
+    this.#db.pragma('synchronous = FULL');
     this.#db.pragma('foreign_keys = OFF');
     migrate(this.#db);
     const interval = options.checkpointIntervalMs ?? (onDisk ? DEFAULT_CHECKPOINT_INTERVAL_MS : 0);
@@ -119,29 +113,19 @@ export class SqliteEventStore implements EventStore {
     this.#appendTx = this.#db.transaction((drafts: readonly EventDraft[]) => this.#appendRows(drafts));
   }
 
-  async append(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
-    this.#assertOpen();
-    const head = this.#head;
-    const lastTs = this.#lastTs;
-    let stored: StoredEvent[];
-    try {
-      stored = this.#appendTx(drafts);
-    } catch (err) {
-      this.#head = head;
-      this.#lastTs = lastTs;
-      throw new PipelineError('STORAGE_UNAVAILABLE', 'Could not store events', { cause: err });
-    }
-    await this.#durable();
-    return stored;
-  }
-
-  /** Waits until every commit so far is on stable storage. */
-  async #durable(): Promise<void> {
-    try {
-      await this.#walSync?.sync();
-    } catch (err) {
-      throw new PipelineError('STORAGE_UNAVAILABLE', 'Could not make events durable', { cause: err });
-    }
+  append(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const head = this.#head;
+      const lastTs = this.#lastTs;
+      try {
+        return this.#appendTx(drafts);
+      } catch (err) {
+        this.#head = head;
+        this.#lastTs = lastTs;
+        throw new PipelineError('STORAGE_UNAVAILABLE', 'Could not store events', { cause: err });
+      }
+    });
   }
 
   #appendRows(drafts: readonly EventDraft[]): StoredEvent[] {
@@ -231,8 +215,8 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  async deleteBefore(beforeUs?: InstantUs): Promise<number> {
-    const deleted = await settle(() => {
+  deleteBefore(beforeUs?: InstantUs): Promise<number> {
+    return settle(() => {
       this.#assertOpen();
       return this.#db.transaction(() => {
         if (beforeUs === undefined) {
@@ -254,8 +238,6 @@ export class SqliteEventStore implements EventStore {
         return n;
       })();
     });
-    await this.#durable();
-    return deleted;
   }
 
   #subtractType(type: EventType, n: number): void {
@@ -303,7 +285,6 @@ export class SqliteEventStore implements EventStore {
     if (this.#closed) return;
     this.#closed = true;
     await this.#checkpointer?.stop();
-    this.#walSync?.close();
     this.#db.close();
   }
 
