@@ -96,7 +96,12 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     authenticate: createAuthenticator(config.requireAuth, config.apiKey),
     cors: new Cors(config.corsOrigins),
     rateLimiter,
-    limits: { maxBodyBytes: config.maxBodyBytes, maxWsFrameBytes: config.maxWsFrameBytes, maxWsConnectionsPerIp: config.maxWsConnectionsPerIp },
+    limits: {
+      maxBodyBytes: config.maxBodyBytes,
+      maxWsFrameBytes: config.maxWsFrameBytes,
+      maxWsConnectionsPerIp: config.maxWsConnectionsPerIp,
+      wsPingIntervalMs: config.wsPingIntervalMs,
+    },
     publish: { ingest, rateLimiter, counters, maxMessageBytes: config.maxWsMessageBytes, log },
     subscribe: {
       subscriptions,

@@ -32,6 +32,7 @@ export interface Config {
   maxBodyBytes: number;
   subscribeTimeoutMs: number;
   keepaliveIntervalMs: number;
+  wsPingIntervalMs: number;
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
 }
@@ -118,6 +119,7 @@ export const SETTINGS = [
   setting({ key: 'maxBodyBytes', env: 'MAX_BODY_BYTES', default: '1048576', doc: 'Largest HTTP request body; larger ones get 413. Must exceed MAX_PAYLOAD_BYTES', parse: int(1024) }),
   setting({ key: 'subscribeTimeoutMs', env: 'SUBSCRIBE_TIMEOUT_MS', default: '10000', doc: 'Time a subscriber has to send a valid filter config, in ms (then close 4500)', parse: int(100) }),
   setting({ key: 'keepaliveIntervalMs', env: 'KEEPALIVE_INTERVAL_MS', default: '30000', doc: 'Quiet time on a subscribe socket before the server sends `{"type":"keepalive"}`, in ms', parse: int(100) }),
+  setting({ key: 'wsPingIntervalMs', env: 'WS_PING_INTERVAL_MS', default: '30000', doc: 'WebSocket ping interval, in ms; a peer that has not answered the previous ping is disconnected', parse: int(100) }),
   setting({ key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', doc: 'Longest a graceful shutdown waits for commits and sockets, in ms', parse: int(0) }),
   setting({
     key: 'logLevel',

@@ -45,14 +45,19 @@ export class SubscriptionService {
     return this.#router.size >= this.#maxSubscribers;
   }
 
-  /** Registers a subscription; callers check {@link full} first. */
+  /**
+   * Registers a subscription; callers check {@link full} first. A slow consumer leaves the
+   * router at once, not when its close handshake completes.
+   */
   open(sink: DeliverySink, filter: Filter): Subscription {
-    const sub: Subscription = {
-      id: 'sub_' + randomBytes(4).toString('hex'),
-      filter,
-      sink,
-      queue: new SendQueue(sink, this.#limits, this.#observer),
+    const observer: SendQueueObserver = {
+      ...this.#observer,
+      slowConsumer: (dropped) => {
+        this.#observer.slowConsumer(dropped);
+        this.#router.remove(sub);
+      },
     };
+    const sub: Subscription = { id: 'sub_' + randomBytes(4).toString('hex'), filter, sink, queue: new SendQueue(sink, this.#limits, observer) };
     this.#router.add(sub);
     return sub;
   }

@@ -26,6 +26,8 @@ export interface HttpLimits {
   maxBodyBytes: number;
   maxWsFrameBytes: number;
   maxWsConnectionsPerIp: number;
+  /** Ping every socket this often; one that has not answered the previous ping is cut. */
+  wsPingIntervalMs: number;
 }
 
 export interface HttpServerDeps {
@@ -51,12 +53,17 @@ export class HttpServer {
   readonly #wss: WebSocketServer;
   readonly #connections = new Map<Connection, WebSocket>();
   readonly #wsPerClient = new Map<string, number>();
+  /** Sockets that have not answered the latest ping. */
+  readonly #awaitingPong = new Set<WebSocket>();
+  readonly #pinger: NodeJS.Timeout;
   #closing = false;
 
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
     this.#table = new RouteTable(deps.routes);
     this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxWsFrameBytes, perMessageDeflate: false, clientTracking: false });
+    this.#pinger = setInterval(() => this.#pingAll(), deps.limits.wsPingIntervalMs);
+    this.#pinger.unref();
     this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
@@ -143,14 +150,28 @@ export class HttpServer {
       const conn =
         path === '/ws/publish' ? new PublishConnection(ws, socket, client, this.#deps.publish) : new SubscribeConnection(ws, socket, client, this.#deps.subscribe);
       this.#connections.set(conn, ws);
+      ws.on('pong', () => this.#awaitingPong.delete(ws));
       ws.on('error', (err) => this.#deps.log.debug('websocket error', { path, ...errorFields(err) }));
       ws.once('close', () => {
         this.#connections.delete(conn);
+        this.#awaitingPong.delete(ws);
         const n = (this.#wsPerClient.get(client) ?? 1) - 1;
         if (n <= 0) this.#wsPerClient.delete(client);
         else this.#wsPerClient.set(client, n);
       });
     });
+  }
+
+  /** Dead peers (a vanished laptop sends no FIN) would otherwise hold a socket for minutes. */
+  #pingAll(): void {
+    for (const ws of this.#connections.values()) {
+      if (this.#awaitingPong.has(ws)) {
+        ws.terminate();
+        continue;
+      }
+      this.#awaitingPong.add(ws);
+      ws.ping();
+    }
   }
 
   /** Why an upgrade must be refused before the handshake, if it must. */
@@ -184,6 +205,7 @@ export class HttpServer {
   /** Stops accepting connections and upgrades; open ones keep working until {@link closeConnections}. */
   stopAccepting(): void {
     this.#closing = true;
+    clearInterval(this.#pinger);
     this.server.close();
     this.server.closeIdleConnections();
   }

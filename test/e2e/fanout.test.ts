@@ -105,8 +105,13 @@ test('a subscriber that stops reading is closed as a slow consumer; memory stays
   assert.ok(maxQueued <= 2 * 4000, `queue_size peaked at ${maxQueued}`);
   const rssMb = Number((await import('node:fs')).readFileSync(`/proc/${String(srv.proc.pid)}/status`, 'utf8').match(/VmHWM:\s+(\d+)/)?.[1] ?? 0) / 1024;
   assert.ok(rssMb < 400, `server peak RSS ${rssMb.toFixed(0)} MB`);
-  const stats = (await (await fetch(`${srv.url}/api/v1/stats`)).json()) as { slow_consumer_disconnects: number; dropped: number };
+  const stats = (await (await fetch(`${srv.url}/api/v1/stats`)).json()) as {
+    slow_consumer_disconnects: number;
+    dropped: number;
+    router: { active_subscribers: number };
+  };
   assert.equal(stats.slow_consumer_disconnects, 1);
+  assert.equal(stats.router.active_subscribers, 1, 'only the reading subscriber is left');
   assert.ok(stats.dropped > 0);
   normal.close();
 });

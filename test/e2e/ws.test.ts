@@ -125,3 +125,19 @@ describe('/ws/subscribe', () => {
     await assert.rejects(TestSocket.open(`${srv.wsUrl}/ws/nothing`), /404/);
   });
 });
+
+describe('heartbeat', () => {
+  test('a peer that stops answering pings is disconnected; one that answers stays', async () => {
+    const quick = await startServer({ WS_PING_INTERVAL_MS: '150' });
+    try {
+      const dead = await TestSocket.open(`${quick.wsUrl}/ws/subscribe`, { autoPong: false });
+      const alive = await subscribe(quick.wsUrl, { session_id: 'hb' });
+      dead.send({ session_id: 'hb' });
+      assert.equal(await dead.closed, 1006, 'cut without a close handshake');
+      assert.equal(alive.ws.readyState, alive.ws.OPEN);
+      alive.close();
+    } finally {
+      await quick.stop();
+    }
+  });
+});

@@ -87,3 +87,24 @@ test('sqlite - a schema newer than the server is refused with a clear message', 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('sqlite - migrating a version-1 database backfills the per-second counts', async () => {
+  const { dir, path } = tempPath();
+  try {
+    const a = new SqliteEventStore({ path });
+    const T = Date.UTC(2026, 0, 1) * 1000;
+    await a.append([draft({ receivedAtUs: T }), draft({ receivedAtUs: T + 10 }), draft({ receivedAtUs: T + 2_000_000 })]);
+    await a.close();
+    const Database = (await import('better-sqlite3')).default;
+    const db = new Database(path);
+    db.exec('DROP TABLE second_counts');
+    db.pragma('user_version = 1');
+    db.close();
+    const b = new SqliteEventStore({ path });
+    assert.equal((await b.stats(T)).eventsSince, 2);
+    assert.equal((await b.stats(T - 1)).eventsSince, 3);
+    await b.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
