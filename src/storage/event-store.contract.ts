@@ -96,6 +96,33 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 + 1_000_000 })).map(seqOfEventJson), []);
       }));
 
+    test('cursors: after/before seq, until, ascending order, combined with filters', () =>
+      withStore(factory, async (store) => {
+        const S = 1_000_000;
+        await store.append(
+          Array.from({ length: 10 }, (_, i) => draft({ sessionId: i % 2 === 0 ? 'even' : 'odd', receivedAtUs: T0 + Math.floor(i / 2) * S })),
+        );
+        const seqs = async (q: Parameters<EventStore['query']>[0]) => (await store.query(q)).map(seqOfEventJson);
+        assert.deepEqual(await seqs({ limit: 3, order: 'asc' }), [1, 2, 3]);
+        assert.deepEqual(await seqs({ limit: 3, order: 'asc', afterSeq: 3 }), [4, 5, 6]);
+        assert.deepEqual(await seqs({ limit: 3, beforeSeq: 4 }), [3, 2, 1]);
+        assert.deepEqual(await seqs({ limit: 10, afterSeq: 2, beforeSeq: 6 }), [5, 4, 3]);
+        assert.deepEqual(await seqs({ limit: 10, order: 'asc', sessionId: 'even', afterSeq: 3 }), [5, 7, 9]);
+        // Timestamps: pairs share a second (T0, T0+S, …); since is exclusive, until inclusive.
+        assert.deepEqual(await seqs({ limit: 10, order: 'asc', sinceUs: T0, untilUs: T0 + 2 * S }), [3, 4, 5, 6]);
+        assert.deepEqual(await seqs({ limit: 10, untilUs: T0 - 1 }), []);
+        assert.deepEqual(await seqs({ limit: 2, order: 'asc', sinceUs: T0 + S, sessionId: 'odd' }), [6, 8]);
+        // Walking forward page by page visits every event once.
+        const walked: number[] = [];
+        for (let after = 0; ; ) {
+          const page = await seqs({ limit: 4, order: 'asc', afterSeq: after });
+          if (page.length === 0) break;
+          walked.push(...page);
+          after = page[page.length - 1]!;
+        }
+        assert.deepEqual(walked, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      }));
+
     test('stats count per type, newest last_seen, and events since an instant (D1)', () =>
       withStore(factory, async (store) => {
         await store.append([

@@ -26,7 +26,15 @@ export interface EventQuery {
   readonly userId?: string | undefined;
   /** Only events received strictly after this instant. */
   readonly sinceUs?: InstantUs | undefined;
-  /** At most this many, newest first. */
+  /** Only events received at or before this instant, so (since, until] windows tile time. */
+  readonly untilUs?: InstantUs | undefined;
+  /** Only events with a `seq` strictly greater than this. */
+  readonly afterSeq?: Seq | undefined;
+  /** Only events with a `seq` strictly less than this. */
+  readonly beforeSeq?: Seq | undefined;
+  /** `desc` (default): the newest matching first; `asc`: the oldest matching first. */
+  readonly order?: 'asc' | 'desc' | undefined;
+  /** At most this many. */
   readonly limit: number;
 }
 
@@ -48,7 +56,7 @@ export interface EventStore {
   /** Appends drafts in one durable commit, in order; see the module guarantees. */
   append(drafts: readonly EventDraft[]): Promise<StoredEvent[]>;
   getById(id: EventId): Promise<StoredEvent | undefined>;
-  /** Matching events' wire forms, newest (highest `seq`) first. */
+  /** Matching events' wire forms, in `seq` order as asked (newest first by default). */
   query(query: EventQuery): Promise<EventJson[]>;
   /** Deletes events received before `beforeUs` (all when undefined); resolves to how many. */
   deleteBefore(beforeUs?: InstantUs): Promise<number>;

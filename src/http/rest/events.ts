@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
-import { eventInputSchema, type EventLimits } from '../../domain/event.js';
+import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
 import { PipelineError, type ValidationIssue } from '../../domain/errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import type { PipelineCounters } from '../../stats/counters.js';
@@ -12,7 +12,7 @@ import type { EventStore } from '../../storage/event-store.js';
 import { parseJson } from '../body.js';
 import { json, rawJson } from '../responses.js';
 import type { Route } from '../route.js';
-import { boundedInt, optionalEventType, optionalInstant, optionalString, throwIfIssues } from './query-params.js';
+import { boundedInt, optionalChoice, optionalEventType, optionalInstant, optionalString, throwIfIssues } from './query-params.js';
 import { errorResponses, eventOutputSchema, messageErrorSchema, validationResponse } from './schemas.js';
 
 export const DEFAULT_QUERY_LIMIT = 100;
@@ -35,6 +35,23 @@ const queryParam = (name: string, description: string, schema: Record<string, un
   description,
   schema,
 });
+
+/**
+ * The next page as an RFC 8288 link: the same query with the cursor moved past this page.
+ * Ascending pages always have one (poll it to follow new events); descending pages only when
+ * full (a shorter page reached the oldest match).
+ */
+function nextPageLink(target: string, query: URLSearchParams, events: readonly EventJson[], order: 'asc' | 'desc', limit: number): string | undefined {
+  const last = events[events.length - 1];
+  if (last === undefined || (order === 'desc' && events.length < limit)) return undefined;
+  const next = new URLSearchParams(query);
+  next.delete('after_seq');
+  next.delete('before_seq');
+  next.set('order', order);
+  next.set(order === 'asc' ? 'after_seq' : 'before_seq', String(seqOfEventJson(last)));
+  const path = target.split('?')[0] ?? '/api/v1/events';
+  return `<${path}?${next.toString()}>; rel="next"`;
+}
 
 export function eventRoutes(deps: EventRoutesDeps): Route[] {
   const eventResponse = { description: 'The stored event', content: { 'application/json': { schema: eventOutputSchema } } };
@@ -76,10 +93,17 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
           queryParam('session_id', 'Only this session (empty: any)'),
           queryParam('user_id', 'Only this user (empty: any)'),
           queryParam('since', 'Only events received after this ISO 8601 instant (exclusive; any offset)', { type: 'string', format: 'date-time' }),
+          queryParam('until', 'Only events received at or before this ISO 8601 instant', { type: 'string', format: 'date-time' }),
+          queryParam('after_seq', 'Only events with a greater seq (a forward cursor; implies order=asc unless order is given)', { type: 'integer', minimum: 0 }),
+          queryParam('before_seq', 'Only events with a smaller seq (a backward cursor)', { type: 'integer', minimum: 0 }),
+          queryParam('order', 'desc: newest first (default); asc: oldest first', { type: 'string', enum: ['asc', 'desc'] }),
           queryParam('limit', 'At most this many', { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT }),
         ],
         responses: {
-          '200': { description: 'Matching events', content: { 'application/json': { schema: Type.Array(eventOutputSchema) } } },
+          '200': {
+            description: 'Matching events. A `Link: <…>; rel="next"` header gives the next page: for asc whenever the page has events (poll it to tail), for desc when the page is full.',
+            content: { 'application/json': { schema: Type.Array(eventOutputSchema) } },
+          },
           '400': { description: 'since is not ISO 8601', content: { 'application/json': { schema: messageErrorSchema } } },
           '422': validationResponse,
           ...errorResponses,
@@ -89,16 +113,25 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         const issues: ValidationIssue[] = [];
         const eventType = optionalEventType(ctx.query, issues);
         const limit = boundedInt(ctx.query, 'limit', 1, MAX_QUERY_LIMIT, DEFAULT_QUERY_LIMIT, issues);
+        const afterSeq = ctx.query.has('after_seq') ? boundedInt(ctx.query, 'after_seq', 0, Number.MAX_SAFE_INTEGER, 0, issues) : undefined;
+        const beforeSeq = ctx.query.has('before_seq') ? boundedInt(ctx.query, 'before_seq', 0, Number.MAX_SAFE_INTEGER, 0, issues) : undefined;
+        const order = optionalChoice(ctx.query, 'order', ['asc', 'desc'] as const, issues) ?? (afterSeq === undefined ? 'desc' : 'asc');
         throwIfIssues(issues);
         const sinceUs = optionalInstant(ctx.query, 'since');
+        const untilUs = optionalInstant(ctx.query, 'until');
         const events = await deps.store.query({
           eventType,
           sessionId: optionalString(ctx.query, 'session_id'),
           userId: optionalString(ctx.query, 'user_id'),
           sinceUs,
+          untilUs,
+          afterSeq,
+          beforeSeq,
+          order,
           limit,
         });
-        return rawJson(200, '[' + events.join(',') + ']', NO_STORE);
+        const link = nextPageLink(ctx.req.url ?? '', ctx.query, events, order, limit);
+        return rawJson(200, '[' + events.join(',') + ']', link === undefined ? NO_STORE : { ...NO_STORE, Link: link });
       },
     },
     {

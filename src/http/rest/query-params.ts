@@ -33,6 +33,15 @@ export function boundedInt(q: URLSearchParams, name: string, min: number, max: n
   return n;
 }
 
+/** One of `values`, or a 422 naming them. */
+export function optionalChoice<T extends string>(q: URLSearchParams, name: string, values: readonly T[], issues: ValidationIssue[]): T | undefined {
+  const v = optionalString(q, name);
+  if (v === undefined) return undefined;
+  if ((values as readonly string[]).includes(v)) return v as T;
+  issues.push({ type: 'enum', loc: ['query', name], msg: `Input should be ${values.map((x) => `'${x}'`).join(' or ')}` });
+  return undefined;
+}
+
 /** An ISO 8601 instant, or a 400 that names the parameter (the contract's wording). */
 export function optionalInstant(q: URLSearchParams, name: string): InstantUs | undefined {
   const v = optionalString(q, name);

@@ -61,9 +61,14 @@ export class MemoryEventStore implements EventStore {
   #query(q: EventQuery): EventJson[] {
     this.#assertOpen();
     const out: EventJson[] = [];
-    for (let i = this.#events.length - 1; i >= 0 && out.length < q.limit; i--) {
-      const e = this.#events[i] as StoredEvent;
-      if (q.sinceUs !== undefined && e.timestampUs <= q.sinceUs) break;
+    const asc = q.order === 'asc';
+    const n = this.#events.length;
+    for (let k = 0; k < n && out.length < q.limit; k++) {
+      const e = this.#events[asc ? k : n - 1 - k] as StoredEvent;
+      if (q.sinceUs !== undefined && e.timestampUs <= q.sinceUs) continue;
+      if (q.untilUs !== undefined && e.timestampUs > q.untilUs) continue;
+      if (q.afterSeq !== undefined && e.seq <= q.afterSeq) continue;
+      if (q.beforeSeq !== undefined && e.seq >= q.beforeSeq) continue;
       if (q.eventType !== undefined && e.eventType !== q.eventType) continue;
       if (q.sessionId !== undefined && e.sessionId !== q.sessionId) continue;
       if (q.userId !== undefined && e.userId !== q.userId) continue;

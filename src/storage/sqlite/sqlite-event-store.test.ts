@@ -66,6 +66,10 @@ test('sqlite - history queries walk an index, never scan or sort the table', asy
     for (const w of ['session_id = ?', 'user_id = ?', 'event_type = ?']) assert.doesNotMatch(plan(w, 'x'), /TEMP B-TREE/);
     assert.doesNotMatch(store.explain(`${cols} ORDER BY seq DESC LIMIT 100`).join(' | '), /TEMP B-TREE/);
     assert.match(store.explain('SELECT count(*) FROM events WHERE ts_us > ?', 0).join(' | '), /COVERING INDEX events_ts/);
+    const timeToSeq = store.explain('SELECT seq FROM events WHERE ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1', 0).join(' | ');
+    assert.match(timeToSeq, /COVERING INDEX events_ts/);
+    assert.doesNotMatch(timeToSeq, /TEMP B-TREE/);
+    assert.doesNotMatch(plan('session_id = ? AND seq > ?', 's', 5).replace('DESC', 'ASC'), /TEMP B-TREE/);
     assert.match(store.explain('SELECT body FROM events WHERE id = ?', 'evt_x').join(' | '), /USING INDEX sqlite_autoindex_events_1/);
   } finally {
     await store.close();

@@ -204,12 +204,21 @@ export class SqliteEventStore implements EventStore {
         where.push('user_id = ?');
         params.push(q.userId);
       }
-      if (q.sinceUs !== undefined) {
-        where.push('ts_us > ?');
-        params.push(q.sinceUs);
+      // Timestamps never decrease in seq order, so a time bound is a seq bound, and every query
+      // walks a (column, seq) index or the table itself in seq order.
+      const after = Math.max(q.afterSeq ?? 0, q.sinceUs === undefined ? 0 : this.#lastSeqAtOrBefore(q.sinceUs));
+      if (after > 0) {
+        where.push('seq > ?');
+        params.push(after);
+      }
+      let before = q.beforeSeq ?? Infinity;
+      if (q.untilUs !== undefined) before = Math.min(before, this.#lastSeqAtOrBefore(q.untilUs) + 1);
+      if (before !== Infinity) {
+        where.push('seq < ?');
+        params.push(before);
       }
       // Only the body: building row objects costs more than the query itself.
-      const sql = `SELECT body FROM events${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq DESC LIMIT ?`;
+      const sql = `SELECT body FROM events${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq ${q.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
       params.push(q.limit);
       return this.#statement(sql, true).all(...params) as EventJson[];
     });
@@ -263,6 +272,14 @@ export class SqliteEventStore implements EventStore {
       const eventsSince = whole + this.#countBetween(sinceUs + 1, (second + 1) * 1_000_000);
       return { totalEvents: byType.reduce((s, t) => s + t.count, 0), eventsSince, byType: sortTypeCounts(byType) };
     });
+  }
+
+  /** The highest seq received at or before `us` (0 if none), from the timestamp index. */
+  #lastSeqAtOrBefore(us: InstantUs): Seq {
+    const seq = this.#statement('SELECT seq FROM events WHERE ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1', true).get(us) as
+      | number
+      | undefined;
+    return seq ?? 0;
   }
 
   /** Events with `fromUs <= ts_us < toUs`, counted on the timestamp index. */
