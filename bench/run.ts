@@ -80,9 +80,12 @@ const scenarios: { name: string; run: () => Promise<void> }[] = [
   })),
   {
     name: 'batch-ingest',
-    run: () => {
-      log('batched ingest: not yet available (batch publish arrives with resumable delivery)');
-      return Promise.resolve();
+    run: async () => {
+      type R = { rps: number; p99: number };
+      const batch = 100;
+      const ours = await withServer('ours', (p) => runClient<R>('rest', { url: p.url, method: 'POST', connections: 10, seconds: SECONDS, batch }));
+      record(`REST batch publish, ${batch} events per request, 10 connections`, 'events/s', ours.rps * batch, null);
+      record(`REST batch publish, ${batch} events per request, 10 connections`, 'p99 ms', ours.p99, null, 'lower');
     },
   },
   ...[1, 100, 1000].map((subscribers) => ({

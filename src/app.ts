@@ -87,7 +87,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });
 
   const apiRoutes: Route[] = [
-    ...eventRoutes({ ingest, store, counters, limits }),
+    ...eventRoutes({ ingest, store, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes }),
     ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
   ];
   const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];

@@ -11,13 +11,25 @@ interface Args {
   connections: number;
   seconds: number;
   paths?: string[];
+  /** With POST: send arrays of this many events to the batch route. */
+  batch?: number;
 }
 
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 let i = 0;
 const requests: autocannon.Request[] =
   args.method === 'POST'
-    ? [{ method: 'POST', path: '/api/v1/events', headers: { 'content-type': 'application/json' }, setupRequest: (r) => ({ ...r, body: JSON.stringify(sampleEvent(i++)) }) }]
+    ? [
+        {
+          method: 'POST',
+          path: args.batch === undefined ? '/api/v1/events' : '/api/v1/events/batch',
+          headers: { 'content-type': 'application/json' },
+          setupRequest: (r) => ({
+            ...r,
+            body: JSON.stringify(args.batch === undefined ? sampleEvent(i++) : Array.from({ length: args.batch }, () => sampleEvent(i++))),
+          }),
+        },
+      ]
     : [{ method: 'GET', setupRequest: (r) => ({ ...r, path: (args.paths ?? ['/'])[i++ % (args.paths?.length ?? 1)] ?? '/' }) }];
 
 const result = await autocannon({ url: args.url, connections: args.connections, duration: args.seconds, pipelining: 1, requests });

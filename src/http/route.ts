@@ -34,6 +34,8 @@ export interface Route {
   readonly rate: RateClass | null;
   readonly auth: boolean;
   readonly body: boolean;
+  /** Overrides the server's body limit for this route (batch publish takes more). */
+  readonly maxBodyBytes?: number;
   /** Listed in OpenAPI (false for the docs' own assets). */
   readonly documented: boolean;
   readonly doc: OpenApiOperation;

@@ -110,7 +110,7 @@ export class HttpServer {
       }
       if (route.auth) this.#deps.authenticate(req, null);
       let body: Buffer | undefined;
-      if (route.body) body = await readBody(req, this.#deps.limits.maxBodyBytes);
+      if (route.body) body = await readBody(req, route.maxBodyBytes ?? this.#deps.limits.maxBodyBytes);
       else await drain(req);
       const reply = await route.handle({ req, client, query: url.searchParams, params, body });
       send(res, reply, cors);

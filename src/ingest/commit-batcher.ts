@@ -3,20 +3,21 @@
  * Group commit: every event submitted during one turn of the event loop goes to the store in
  * one `append` (one transaction, one fsync), flushed at `setImmediate`, after the turn's I/O
  * callbacks have all run. Batches are appended one at a time, so commit order, fan-out order
- * and acknowledgement order are the same. A promise resolves only after its event is durable
- * and handed to the bus.
+ * and acknowledgement order are the same. A promise resolves only after its events are durable
+ * and handed to the bus. A group submitted together (a batch publish) is never split across
+ * commits: it is stored entirely or not at all.
  */
 import type { EventDraft, StoredEvent } from '../domain/event.js';
 import { PipelineError } from '../domain/errors.js';
 import type { EventStore } from '../storage/event-store.js';
 
 interface Pending {
-  draft: EventDraft;
-  resolve: (event: StoredEvent) => void;
+  drafts: readonly EventDraft[];
+  resolve: (events: StoredEvent[]) => void;
   reject: (err: unknown) => void;
 }
 
-/** Upper bound on events per transaction, so one commit never stalls the loop for long. */
+/** Events per transaction above which no further group joins it, so a commit stays short. */
 export const DEFAULT_MAX_BATCH_EVENTS = 1000;
 
 export class CommitBatcher {
@@ -24,6 +25,7 @@ export class CommitBatcher {
   readonly #onCommitted: (events: readonly StoredEvent[]) => void;
   readonly #maxBatch: number;
   #queue: Pending[] = [];
+  #queuedEvents = 0;
   #scheduled = false;
   #flushing: Promise<void> | undefined;
   #idleWaiters: (() => void)[] = [];
@@ -35,21 +37,24 @@ export class CommitBatcher {
   }
 
   /** Resolves with the stored event once it is durable; rejects with STORAGE_UNAVAILABLE. */
-  submit(draft: EventDraft): Promise<StoredEvent> {
+  async submit(draft: EventDraft): Promise<StoredEvent> {
+    const [stored] = await this.submitGroup([draft]);
+    return stored as StoredEvent;
+  }
+
+  /** Commits the drafts together, in order, in one transaction with whatever else is queued. */
+  submitGroup(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+    if (drafts.length === 0) return Promise.resolve([]);
     return new Promise((resolve, reject) => {
-      this.#queue.push({ draft, resolve, reject });
+      this.#queue.push({ drafts, resolve, reject });
+      this.#queuedEvents += drafts.length;
       this.#schedule();
     });
   }
 
-  /** Submits several drafts that must be committed together, in order. */
-  submitAll(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
-    return Promise.all(drafts.map((d) => this.submit(d)));
-  }
-
   /** Events waiting for their commit. */
   get pending(): number {
-    return this.#queue.length;
+    return this.#queuedEvents;
   }
 
   /** Resolves once everything submitted so far is committed (or failed). */
@@ -71,20 +76,39 @@ export class CommitBatcher {
     });
   }
 
+  /** Takes whole groups from the queue until the next would pass the batch size. */
+  #takeBatch(): Pending[] {
+    let n = 0;
+    let k = 0;
+    while (k < this.#queue.length) {
+      const size = (this.#queue[k] as Pending).drafts.length;
+      if (k > 0 && n + size > this.#maxBatch) break;
+      n += size;
+      k++;
+    }
+    const batch = this.#queue.slice(0, k);
+    this.#queue = this.#queue.slice(k);
+    this.#queuedEvents -= n;
+    return batch;
+  }
+
   async #flush(): Promise<void> {
     while (this.#queue.length > 0) {
-      const batch = this.#queue.length <= this.#maxBatch ? this.#queue : this.#queue.slice(0, this.#maxBatch);
-      this.#queue = batch === this.#queue ? [] : this.#queue.slice(this.#maxBatch);
+      const batch = this.#takeBatch();
       let stored: StoredEvent[];
       try {
-        stored = await this.#store.append(batch.map((p) => p.draft));
+        stored = await this.#store.append(batch.flatMap((p) => p.drafts));
       } catch (err) {
         const error = err instanceof PipelineError ? err : new PipelineError('STORAGE_UNAVAILABLE', 'Could not store events', { cause: err });
         for (const p of batch) p.reject(error);
         continue;
       }
       this.#onCommitted(stored);
-      for (let i = 0; i < batch.length; i++) (batch[i] as Pending).resolve(stored[i] as StoredEvent);
+      let offset = 0;
+      for (const p of batch) {
+        p.resolve(stored.slice(offset, offset + p.drafts.length));
+        offset += p.drafts.length;
+      }
     }
   }
 

@@ -4,12 +4,31 @@
  * adapter; REST and WebSocket handlers are thin callers of {@link IngestService.publish}.
  */
 import type { Clock } from '../clock.js';
-import type { StoredEvent, ValidateEvent } from '../domain/event.js';
+import type { EventDraft, StoredEvent, ValidateEvent } from '../domain/event.js';
 import { PipelineError } from '../domain/errors.js';
 import type { Bus } from '../bus/bus.js';
 import type { PipelineCounters } from '../stats/counters.js';
 import type { EventStore } from '../storage/event-store.js';
 import { CommitBatcher } from './commit-batcher.js';
+
+/** One item of a batch publish: stored, or refused with the reason. */
+export type BatchItemResult = { status: 'ok'; event: StoredEvent } | { status: 'error'; error: PipelineError };
+
+/** Events in one batch publish, over REST or WebSocket. */
+export const MAX_BATCH_EVENTS = 1000;
+
+/** A batch result as the wire has it. */
+export function batchResultToWire(r: BatchItemResult): Record<string, unknown> {
+  return r.status === 'ok'
+    ? { status: 'ok', event_id: r.event.id, seq: r.event.seq }
+    : { status: 'error', detail: r.error.issues ?? [{ type: r.error.code, loc: [], msg: r.error.message }] };
+}
+
+/** The same error with each issue's location moved under the item's index. */
+function atIndex(err: PipelineError, locRoot: string, index: number): PipelineError {
+  const issues = (err.issues ?? [{ type: err.code, loc: [locRoot], msg: err.message }]).map((i) => ({ ...i, loc: [locRoot, index, ...i.loc.slice(1)] }));
+  return new PipelineError(err.code, err.message, { issues });
+}
 
 export class IngestService {
   readonly #validate: ValidateEvent;
@@ -35,6 +54,23 @@ export class IngestService {
     const draft = this.#validate(input, this.#clock(), locRoot);
     if (draft instanceof PipelineError) return Promise.reject(draft);
     return this.#batcher.submit(draft);
+  }
+
+  /**
+   * Validates every item; stores the valid ones together in one commit, in order. Resolves with
+   * one result per item, in order; rejects only when the commit itself fails.
+   */
+  async publishBatch(items: readonly unknown[], locRoot = 'body'): Promise<BatchItemResult[]> {
+    if (!this.#accepting) throw new PipelineError('SERVER_SHUTTING_DOWN', 'Server is shutting down');
+    const receivedAt = this.#clock();
+    const checked = items.map((item, i) => {
+      const c = item instanceof PipelineError ? item : this.#validate(item, receivedAt, locRoot);
+      return c instanceof PipelineError ? atIndex(c, locRoot, i) : c;
+    });
+    const drafts = checked.filter((c): c is EventDraft => !(c instanceof PipelineError));
+    const stored = await this.#batcher.submitGroup(drafts);
+    let next = 0;
+    return checked.map((c) => (c instanceof PipelineError ? { status: 'error', error: c } : { status: 'ok', event: stored[next++] as StoredEvent }));
   }
 
   /** Events received and not yet committed. */

@@ -5,8 +5,9 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
 import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
-import { PipelineError, type ValidationIssue } from '../../domain/errors.js';
-import type { IngestService } from '../../ingest/ingest-service.js';
+import { PipelineError, rateLimited, type ValidationIssue } from '../../domain/errors.js';
+import { batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
+import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { PipelineCounters } from '../../stats/counters.js';
 import type { EventStore } from '../../storage/event-store.js';
 import { parseJson } from '../body.js';
@@ -26,6 +27,8 @@ export interface EventRoutesDeps {
   store: EventStore;
   counters: PipelineCounters;
   limits: EventLimits;
+  rateLimiter: RateLimiter;
+  maxBatchBodyBytes: number;
 }
 
 const queryParam = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -35,6 +38,20 @@ const queryParam = (name: string, description: string, schema: Record<string, un
   description,
   schema,
 });
+
+/** NDJSON: one JSON value per non-empty line; an unreadable line is that item's error. */
+function parseNdjson(text: string): unknown[] {
+  return text
+    .split('\n')
+    .filter((line) => line.trim() !== '')
+    .map((line) => {
+      try {
+        return JSON.parse(line) as unknown;
+      } catch {
+        return new PipelineError('REQUEST_JSON_INVALID', 'Invalid JSON', { issues: [{ type: 'json_invalid', loc: ['body'], msg: 'JSON decode error' }] });
+      }
+    });
+}
 
 /**
  * The next page as an RFC 8288 link: the same query with the cursor moved past this page.
@@ -75,6 +92,59 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         const event = await deps.ingest.publish(input);
         deps.counters.restPublisherSeen(ctx.client);
         return rawJson(201, event.json, NO_STORE);
+      },
+    },
+    {
+      method: 'POST',
+      path: '/events/batch',
+      versioned: true,
+      rate: 'publish',
+      auth: true,
+      body: true,
+      maxBodyBytes: deps.maxBatchBodyBytes,
+      documented: true,
+      doc: {
+        summary: `Publish up to ${MAX_BATCH_EVENTS} events: a JSON array, or NDJSON (application/x-ndjson); the valid ones are stored in one commit`,
+        tags: ['events'],
+        requestBody: {
+          required: true,
+          content: {
+            'application/json': { schema: Type.Array(eventInputSchema(deps.limits), { maxItems: MAX_BATCH_EVENTS }) },
+            'application/x-ndjson': { schema: { type: 'string', description: 'One event object per line' } },
+          },
+        },
+        responses: {
+          '200': {
+            description: 'One result per item, in order: {"status":"ok","event_id":…,"seq":…} or {"status":"error","detail":[…]}',
+            content: { 'application/json': { schema: Type.Array(Type.Record(Type.String(), Type.Unknown())) } },
+          },
+          '413': { description: 'Body over MAX_BATCH_BODY_BYTES' },
+          '422': validationResponse,
+          ...errorResponses,
+        },
+      },
+      handle: async (ctx) => {
+        const text = (ctx.body ?? Buffer.alloc(0)).toString('utf8');
+        const ndjson = (ctx.req.headers['content-type'] ?? '').includes('ndjson');
+        const items = ndjson ? parseNdjson(text) : parseJson(text);
+        if (!Array.isArray(items)) {
+          throw new PipelineError('REQUEST_INVALID', 'Body should be a JSON array of events', {
+            issues: [{ type: 'list_type', loc: ['body'], msg: 'Input should be a valid list (or NDJSON with Content-Type: application/x-ndjson)' }],
+          });
+        }
+        if (items.length > MAX_BATCH_EVENTS) {
+          throw new PipelineError('REQUEST_INVALID', 'Too many events', {
+            issues: [{ type: 'too_long', loc: ['body'], msg: `List should have at most ${MAX_BATCH_EVENTS} items, not ${items.length}` }],
+          });
+        }
+        // The route took one publish token; the batch costs one per event.
+        if (items.length > 1) {
+          const rate = deps.rateLimiter.take(ctx.client, 'publish', items.length - 1);
+          if (!rate.ok) throw rateLimited(rate.retryAfterSeconds);
+        }
+        const results = await deps.ingest.publishBatch(items);
+        deps.counters.restPublisherSeen(ctx.client);
+        return json(200, results.map(batchResultToWire), NO_STORE);
       },
     },
     {

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { PipelineError, rateLimited } from '../../domain/errors.js';
-import type { IngestService } from '../../ingest/ingest-service.js';
+import { batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { Logger } from '../../log/logger.js';
 import { errorFields } from '../../log/logger.js';
@@ -80,6 +80,10 @@ export class PublishConnection implements Connection {
       reply(wsErrorMessage(new PipelineError('REQUEST_JSON_INVALID', 'Invalid JSON')));
       return;
     }
+    if (Array.isArray(input)) {
+      this.#publishBatch(input, reply);
+      return;
+    }
     this.#deps.ingest.publish(input, 'event').then(
       (event) => reply(`{"status":"ok","event_id":"${event.id}","seq":${event.seq}}`),
       (err: unknown) => {
@@ -108,6 +112,23 @@ export class PublishConnection implements Connection {
       this.#corked = false;
       this.#socket.uncork();
     });
+  }
+
+  /** An array frame is a batch: one array of results answers it. */
+  #publishBatch(items: unknown[], reply: (text: string) => void): void {
+    if (items.length > MAX_BATCH_EVENTS) {
+      reply(wsErrorMessage(new PipelineError('REQUEST_INVALID', `A batch holds at most ${MAX_BATCH_EVENTS} events, not ${items.length}`)));
+      return;
+    }
+    const rate = items.length > 1 ? this.#deps.rateLimiter.take(this.#client, 'publish', items.length - 1) : ({ ok: true } as const);
+    if (!rate.ok) {
+      reply(wsErrorMessage(rateLimited(rate.retryAfterSeconds)));
+      return;
+    }
+    this.#deps.ingest.publishBatch(items, 'event').then(
+      (results) => reply(JSON.stringify(results.map(batchResultToWire))),
+      (err: unknown) => reply(wsErrorMessage(err instanceof PipelineError ? err : new PipelineError('INTERNAL', 'Internal error'))),
+    );
   }
 
   #inFlight(): number {
