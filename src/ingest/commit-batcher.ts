@@ -37,19 +37,22 @@ export class CommitBatcher {
   }
 
   /** Resolves with the stored event once it is durable; rejects with STORAGE_UNAVAILABLE. */
-  async submit(draft: EventDraft): Promise<StoredEvent> {
-    const [stored] = await this.submitGroup([draft]);
-    return stored as StoredEvent;
+  submit(draft: EventDraft): Promise<StoredEvent> {
+    return new Promise((resolve, reject) => {
+      this.#enqueue({ drafts: [draft], resolve: (events) => resolve(events[0] as StoredEvent), reject });
+    });
   }
 
   /** Commits the drafts together, in order, in one transaction with whatever else is queued. */
   submitGroup(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
     if (drafts.length === 0) return Promise.resolve([]);
-    return new Promise((resolve, reject) => {
-      this.#queue.push({ drafts, resolve, reject });
-      this.#queuedEvents += drafts.length;
-      this.#schedule();
-    });
+    return new Promise((resolve, reject) => this.#enqueue({ drafts, resolve, reject }));
+  }
+
+  #enqueue(p: Pending): void {
+    this.#queue.push(p);
+    this.#queuedEvents += p.drafts.length;
+    this.#schedule();
   }
 
   /** Events waiting for their commit. */
