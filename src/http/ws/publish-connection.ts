@@ -55,6 +55,10 @@ export class PublishConnection implements Connection {
   #onMessage(data: RawData, isBinary: boolean): void {
     const slot = this.#replies.length;
     this.#replies.push(undefined);
+    if (!this.#paused && this.#inFlight() >= MAX_IN_FLIGHT_PER_SOCKET) {
+      this.#paused = true;
+      this.#ws.pause();
+    }
     const reply = (text: string): void => {
       this.#replies[slot] = text;
       this.#flush();
@@ -86,18 +90,15 @@ export class PublishConnection implements Connection {
     }
     this.#deps.ingest.publish(input, 'event').then(
       (event) => reply(`{"status":"ok","event_id":"${event.id}","seq":${event.seq}}`),
-      (err: unknown) => {
-        if (err instanceof PipelineError) reply(wsErrorMessage(err));
-        else {
-          this.#deps.log.error('publish failed', errorFields(err));
-          reply(wsErrorMessage(new PipelineError('INTERNAL', 'Internal error')));
-        }
-      },
+      (err: unknown) => reply(this.#failure(err)),
     );
-    if (!this.#paused && this.#inFlight() >= MAX_IN_FLIGHT_PER_SOCKET) {
-      this.#paused = true;
-      this.#ws.pause();
-    }
+  }
+
+  /** A rejected publish as a reply; anything but a PipelineError is a bug, logged, not shown. */
+  #failure(err: unknown): string {
+    if (err instanceof PipelineError) return wsErrorMessage(err);
+    this.#deps.log.error('publish failed', errorFields(err));
+    return wsErrorMessage(new PipelineError('INTERNAL', 'Internal error'));
   }
 
   /**
@@ -127,7 +128,7 @@ export class PublishConnection implements Connection {
     }
     this.#deps.ingest.publishBatch(items, 'event').then(
       (results) => reply(JSON.stringify(results.map(batchResultToWire))),
-      (err: unknown) => reply(wsErrorMessage(err instanceof PipelineError ? err : new PipelineError('INTERNAL', 'Internal error'))),
+      (err: unknown) => reply(this.#failure(err)),
     );
   }
 
