@@ -4,7 +4,7 @@
  * mapped from PipelineError through the error catalogue.
  */
 import type { ServerResponse } from 'node:http';
-import { PipelineError } from '../domain/errors.js';
+import type { PipelineError } from '../domain/errors.js';
 
 /** `/docs` loads only the server's own scripts and styles; Swagger UI sets inline styles. */
 export const CONTENT_SECURITY_POLICY =
@@ -60,8 +60,4 @@ export function errorReply(err: PipelineError): Reply {
 
 export function internalErrorReply(): Reply {
   return json(500, { detail: 'Internal Server Error' }, { 'X-Error-Code': 'INTERNAL' });
-}
-
-export function toPipelineError(err: unknown): PipelineError | undefined {
-  return err instanceof PipelineError ? err : undefined;
 }
