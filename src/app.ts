@@ -56,6 +56,12 @@ export interface App {
   stop(): Promise<void>;
 }
 
+/** The settings worth knowing in a log, never the API key. */
+function describeConfig(config: Readonly<Config>): Record<string, unknown> {
+  const { apiKey, ...rest } = config;
+  return { ...rest, apiKey: apiKey === null ? null : '(set)' };
+}
+
 function createStore(config: Readonly<Config>, newId: IdGenerator | undefined, log: Logger): EventStore {
   switch (config.eventStore) {
     case 'sqlite':
@@ -72,6 +78,7 @@ function createStore(config: Readonly<Config>, newId: IdGenerator | undefined, l
 
 export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
   const log = options.log ?? createLogger(config.logLevel);
+  log.info('configuration', describeConfig(config));
   const clock = options.clock ?? systemClock;
   const store = createStore(config, options.newId, log);
   log.info('event store ready', { store: config.eventStore, ...(config.eventStore === 'sqlite' ? { path: config.databasePath } : {}), head_seq: store.headSeq() });
@@ -82,6 +89,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const subscriptions = new SubscriptionService(
     { maxEvents: config.maxQueueSize, maxBytes: config.subscriberQueueMaxBytes, maxSubscribers: config.maxSubscribers },
     counters,
+    log,
   );
   const unsubscribeBus = bus.onEvents(subscriptions.deliver);
   const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { StoredEvent } from '../domain/event.js';
 import type { Filter } from '../domain/filter.js';
+import type { Logger } from '../log/logger.js';
 import type { PipelineCounters } from '../stats/counters.js';
 import { Router, type Subscription } from './router.js';
 import { SendQueue, type SendQueueLimits, type SendQueueObserver } from './send-queue.js';
@@ -18,7 +19,10 @@ export class SubscriptionService {
   readonly #observer: SendQueueObserver;
   #queued = 0;
 
-  constructor(limits: SendQueueLimits & { maxSubscribers: number }, counters: PipelineCounters) {
+  readonly #log: Logger;
+
+  constructor(limits: SendQueueLimits & { maxSubscribers: number }, counters: PipelineCounters, log: Logger) {
+    this.#log = log;
     this.#limits = { maxEvents: limits.maxEvents, maxBytes: limits.maxBytes };
     this.#maxSubscribers = limits.maxSubscribers;
     this.#observer = {
@@ -55,6 +59,7 @@ export class SubscriptionService {
       slowConsumer: (dropped) => {
         this.#observer.slowConsumer(dropped);
         this.#router.remove(sub);
+        this.#log.warning('slow consumer disconnected', { subscriber_id: sub.id, dropped_frames: dropped });
       },
     };
     const sub: Subscription = { id: 'sub_' + randomBytes(4).toString('hex'), filter, sink, queue: new SendQueue(sink, this.#limits, observer) };
