@@ -17,6 +17,14 @@ export type BatchItemResult = { status: 'ok'; event: StoredEvent } | { status: '
 /** Events in one batch publish, over REST or WebSocket. */
 export const MAX_BATCH_EVENTS = 1000;
 
+/** The batch-size rule, for transports to apply before they charge the rate limiter. */
+export function assertBatchSize(count: number, locRoot = 'body'): void {
+  if (count <= MAX_BATCH_EVENTS) return;
+  throw new PipelineError('REQUEST_INVALID', `A batch holds at most ${MAX_BATCH_EVENTS} events, not ${count}`, {
+    issues: [{ type: 'too_long', loc: [locRoot], msg: `List should have at most ${MAX_BATCH_EVENTS} items, not ${count}` }],
+  });
+}
+
 /** A batch result as the wire has it. */
 export function batchResultToWire(r: BatchItemResult): Record<string, unknown> {
   return r.status === 'ok'
@@ -28,6 +36,10 @@ export function batchResultToWire(r: BatchItemResult): Record<string, unknown> {
 function atIndex(err: PipelineError, locRoot: string, index: number): PipelineError {
   const issues = (err.issues ?? [{ type: err.code, loc: [locRoot], msg: err.message }]).map((i) => ({ ...i, loc: [locRoot, index, ...i.loc.slice(1)] }));
   return new PipelineError(err.code, err.message, { issues });
+}
+
+function shuttingDown(): PipelineError {
+  return new PipelineError('SERVER_SHUTTING_DOWN', 'Server is shutting down');
 }
 
 export class IngestService {
@@ -50,7 +62,7 @@ export class IngestService {
    * rejects with a PipelineError (invalid input, shutting down, storage unavailable).
    */
   publish(input: unknown, locRoot = 'body'): Promise<StoredEvent> {
-    if (!this.#accepting) return Promise.reject(new PipelineError('SERVER_SHUTTING_DOWN', 'Server is shutting down'));
+    if (!this.#accepting) return Promise.reject(shuttingDown());
     const draft = this.#validate(input, this.#clock(), locRoot);
     if (draft instanceof PipelineError) return Promise.reject(draft);
     return this.#batcher.submit(draft);
@@ -61,7 +73,8 @@ export class IngestService {
    * one result per item, in order; rejects only when the commit itself fails.
    */
   async publishBatch(items: readonly unknown[], locRoot = 'body'): Promise<BatchItemResult[]> {
-    if (!this.#accepting) throw new PipelineError('SERVER_SHUTTING_DOWN', 'Server is shutting down');
+    if (!this.#accepting) throw shuttingDown();
+    assertBatchSize(items.length, locRoot);
     const receivedAt = this.#clock();
     const checked = items.map((item, i) => {
       const c = item instanceof PipelineError ? item : this.#validate(item, receivedAt, locRoot);

@@ -55,6 +55,9 @@ test('batch - over WebSocket, an array frame gets one array of results, in order
   assert.deepEqual(batch.map((x) => x.status), ['ok', 'error', 'ok']);
   const okSeqs = batch.flatMap((x) => (x.status === 'ok' ? [x.seq] : []));
   assert.ok(first.seq < okSeqs[0]! && okSeqs[1]! < last.seq);
+  pub.send(Array.from({ length: 1001 }, () => event()));
+  const tooMany = (await pub.count(4))[3] as { status: string; code: string; detail: { type: string }[] };
+  assert.deepEqual([tooMany.status, tooMany.code, tooMany.detail[0]?.type], ['error', 'REQUEST_INVALID', 'too_long']);
   pub.close();
 });
 

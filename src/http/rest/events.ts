@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
 import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
 import { PipelineError, rateLimited, type ValidationIssue } from '../../domain/errors.js';
-import { batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
+import { assertBatchSize, batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { PipelineCounters } from '../../stats/counters.js';
 import type { EventStore } from '../../storage/event-store.js';
@@ -132,11 +132,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
             issues: [{ type: 'list_type', loc: ['body'], msg: 'Input should be a valid list (or NDJSON with Content-Type: application/x-ndjson)' }],
           });
         }
-        if (items.length > MAX_BATCH_EVENTS) {
-          throw new PipelineError('REQUEST_INVALID', 'Too many events', {
-            issues: [{ type: 'too_long', loc: ['body'], msg: `List should have at most ${MAX_BATCH_EVENTS} items, not ${items.length}` }],
-          });
-        }
+        assertBatchSize(items.length);
         // The route took one publish token; the batch costs one per event.
         if (items.length > 1) {
           const rate = deps.rateLimiter.take(ctx.client, 'publish', items.length - 1);

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { PipelineError, rateLimited } from '../../domain/errors.js';
-import { batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
+import { assertBatchSize, batchResultToWire, type IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { Logger } from '../../log/logger.js';
 import { errorFields } from '../../log/logger.js';
@@ -117,8 +117,10 @@ export class PublishConnection implements Connection {
 
   /** An array frame is a batch: one array of results answers it. */
   #publishBatch(items: unknown[], reply: (text: string) => void): void {
-    if (items.length > MAX_BATCH_EVENTS) {
-      reply(wsErrorMessage(new PipelineError('REQUEST_INVALID', `A batch holds at most ${MAX_BATCH_EVENTS} events, not ${items.length}`)));
+    try {
+      assertBatchSize(items.length, 'event');
+    } catch (err) {
+      reply(this.#failure(err));
       return;
     }
     const rate = items.length > 1 ? this.#deps.rateLimiter.take(this.#client, 'publish', items.length - 1) : ({ ok: true } as const);
