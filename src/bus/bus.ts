@@ -10,12 +10,12 @@
  *   `seq` and read the missing events from the store.
  * - The bus owns no subscriber state; filtering is delivery's job.
  */
-import type { StoredEvent } from '../domain/event.js';
+import type { LiveEvent } from '../domain/event.js';
 
-export type BusHandler = (events: readonly StoredEvent[]) => void;
+export type BusHandler = (events: readonly LiveEvent[]) => void;
 
 export interface Bus {
-  publish(events: readonly StoredEvent[]): void;
+  publish(events: readonly LiveEvent[]): void;
   /** Registers a handler; returns the function that removes it. */
   onEvents(handler: BusHandler): () => void;
   close(): Promise<void>;

@@ -9,7 +9,7 @@ import { SendQueue } from './send-queue.js';
 import type { DeliverySink } from './sink.js';
 
 class RecordingSink implements DeliverySink {
-  readonly encode = (e: StoredEvent): Buffer => Buffer.from(e.json);
+  readonly encode = (e: { json: string }): Buffer => Buffer.from(e.json);
   readonly frames: string[] = [];
   closed: number | undefined;
   write(frame: Buffer): boolean {

@@ -7,7 +7,7 @@
  * every recipient. Adding, removing or re-filtering subscriptions during a fan-out is safe:
  * Set iteration in JavaScript tolerates deletion, and each subscription is looked up once.
  */
-import type { StoredEvent } from '../domain/event.js';
+import type { LiveEvent } from '../domain/event.js';
 import { matches, type Filter } from '../domain/filter.js';
 import type { SendQueue } from './send-queue.js';
 import type { DeliverySink, FrameEncoder } from './sink.js';
@@ -86,7 +86,7 @@ export class Router {
    * Queues every event for every matching subscription, in the order given. Each event is
    * encoded once per transport; every touched socket is corked for the whole batch.
    */
-  deliver(events: readonly StoredEvent[]): void {
+  deliver(events: readonly LiveEvent[]): void {
     const corked = new Set<DeliverySink>();
     for (const event of events) {
       const frames = new EventFrames(event);
@@ -114,12 +114,12 @@ export class Router {
 
 /** One event's encodings, made on first use: usually one transport, rarely two or three. */
 class EventFrames {
-  readonly #event: StoredEvent;
+  readonly #event: LiveEvent;
   #encoder: FrameEncoder | undefined;
   #frame: Buffer | undefined;
   #others: Map<FrameEncoder, Buffer> | undefined;
 
-  constructor(event: StoredEvent) {
+  constructor(event: LiveEvent) {
     this.#event = event;
   }
 

@@ -3,13 +3,13 @@
  * The little a delivery needs of a connection. WebSocket and (later) SSE transports implement
  * it; delivery code never sees a library's socket type.
  */
-import type { StoredEvent } from '../domain/event.js';
+import type { LiveEvent } from '../domain/event.js';
 
 /**
  * Turns an event into the bytes a transport writes. Sinks of one transport share one encoder
  * function, so a fan-out encodes each event once per transport, not once per subscriber.
  */
-export type FrameEncoder = (event: StoredEvent) => Buffer;
+export type FrameEncoder = (event: Pick<LiveEvent, 'seq' | 'json'>) => Buffer;
 
 export interface DeliverySink {
   readonly encode: FrameEncoder;

@@ -4,7 +4,7 @@
  * from the bus to the router. Owns the subscriber limit and the per-subscriber queue policy.
  */
 import { randomBytes } from 'node:crypto';
-import type { StoredEvent } from '../domain/event.js';
+import type { LiveEvent } from '../domain/event.js';
 import type { Filter } from '../domain/filter.js';
 import type { Logger } from '../log/logger.js';
 import type { PipelineCounters } from '../stats/counters.js';
@@ -77,7 +77,7 @@ export class SubscriptionService {
   }
 
   /** The bus handler: committed events in `seq` order. */
-  readonly deliver = (events: readonly StoredEvent[]): void => {
+  readonly deliver = (events: readonly LiveEvent[]): void => {
     this.#router.deliver(events);
   };
 }

@@ -24,6 +24,14 @@ export interface EventDraft {
   readonly payloadJson: string;
   /** When the server received it. */
   readonly receivedAtUs: InstantUs;
+  /** Set when the producer gave an idempotency key: a retry is answered, not stored again. */
+  readonly idempotency?: IdempotencyTag | undefined;
+}
+
+/** A producer's idempotency key and a digest of the event it first came with. */
+export interface IdempotencyTag {
+  readonly key: string;
+  readonly fingerprint: string;
 }
 
 /** An event as stored and delivered. `json` is its wire form, built once at commit. */
@@ -35,6 +43,21 @@ export interface StoredEvent {
   readonly userId: string | null;
   readonly timestampUs: InstantUs;
   readonly json: string;
+}
+
+/**
+ * An event on its way to subscribers: a stored one, or an ephemeral one (delivered live, never
+ * stored) whose `seq` is null.
+ */
+export interface LiveEvent extends Omit<StoredEvent, 'seq'> {
+  readonly seq: Seq | null;
+}
+
+/** Enough of an event to answer for it: what a duplicate publish returns. */
+export interface EventRef {
+  readonly seq: Seq;
+  readonly id: EventId;
+  readonly json: EventJson;
 }
 
 /** An event's wire form (see {@link serializeEvent}): what history reads send on as-is. */
@@ -150,7 +173,7 @@ export function utf8ByteLength(s: string): number {
 }
 
 /** The wire form, keys in the contract's order. Built once, then stored and fanned out. */
-export function serializeEvent(seq: Seq, id: EventId, draft: EventDraft, timestampUs: InstantUs): string {
+export function serializeEvent(seq: Seq | null, id: EventId, draft: EventDraft, timestampUs: InstantUs): string {
   return (
     '{"id":"' +
     id +
@@ -167,7 +190,7 @@ export function serializeEvent(seq: Seq, id: EventId, draft: EventDraft, timesta
     ',"timestamp":"' +
     formatInstant(timestampUs) +
     '","seq":' +
-    String(seq) +
+    (seq === null ? 'null' : String(seq)) +
     '}'
   );
 }

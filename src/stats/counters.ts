@@ -10,7 +10,11 @@ export const ACTIVE_PUBLISHER_WINDOW_MS = 60_000;
 
 export interface CountersSnapshot {
   accepted: { total: number; perSecond1s: number; perSecond10s: number; perSecond60s: number };
+  /** Accepted events of ephemeral types (delivered live, never stored). */
+  ephemeral: number;
   delivered: number;
+  /** Events sent to subscribers catching up from stored history. */
+  replayed: number;
   dropped: number;
   slowConsumerDisconnects: number;
   activePublishers: number;
@@ -21,6 +25,8 @@ export class PipelineCounters {
   readonly #accepted: RateWindow;
   #acceptedTotal = 0;
   delivered = 0;
+  ephemeral = 0;
+  replayed = 0;
   /** Events that matched a subscriber but were never sent because it was too slow. */
   dropped = 0;
   slowConsumerDisconnects = 0;
@@ -57,7 +63,9 @@ export class PipelineCounters {
         perSecond10s: this.#accepted.perSecond(10),
         perSecond60s: this.#accepted.perSecond(60),
       },
+      ephemeral: this.ephemeral,
       delivered: this.delivered,
+      replayed: this.replayed,
       dropped: this.dropped,
       slowConsumerDisconnects: this.slowConsumerDisconnects,
       activePublishers: this.wsPublishers + this.#restPublishers.size,

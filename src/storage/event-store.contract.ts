@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { seqOfEventJson, type EventDraft } from '../domain/event.js';
+import { seqOfEventJson, type EventDraft, type StoredEvent } from '../domain/event.js';
 import type { EventStore, IdGenerator } from './event-store.js';
 
 export type StoreFactory = (options: { newId?: IdGenerator }) => Promise<{ store: EventStore; cleanup: () => Promise<void> }>;
@@ -13,6 +13,14 @@ const T0 = Date.UTC(2026, 0, 15, 10, 0, 0) * 1000;
 
 export function draft(overrides: Partial<EventDraft> = {}): EventDraft {
   return { eventType: 'answer_submitted', source: 'quiz', sessionId: 's1', userId: 'u1', payloadJson: '{"q":1}', receivedAtUs: T0, ...overrides };
+}
+
+/** Appends drafts that carry no idempotency key: every one is stored. */
+export async function appendAll(store: EventStore, drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  return (await store.append(drafts)).map((r) => {
+    assert.equal(r.kind, 'stored');
+    return (r as { event: StoredEvent }).event;
+  });
 }
 
 async function withStore(factory: StoreFactory, fn: (store: EventStore) => Promise<void>, options: { newId?: IdGenerator } = {}): Promise<void> {
@@ -29,15 +37,15 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
     test('append assigns strictly increasing seq in order, starting after the head', () =>
       withStore(factory, async (store) => {
         assert.equal(store.headSeq(), 0);
-        const a = await store.append([draft(), draft()]);
-        const b = await store.append([draft()]);
+        const a = await appendAll(store, [draft(), draft()]);
+        const b = await appendAll(store, [draft()]);
         assert.deepEqual([...a, ...b].map((e) => e.seq), [1, 2, 3]);
         assert.equal(store.headSeq(), 3);
       }));
 
     test('stored events carry their wire JSON with id, timestamp and seq', () =>
       withStore(factory, async (store) => {
-        const [e] = await store.append([draft({ payloadJson: '{"a":[1,2]}' })]);
+        const [e] = await appendAll(store, [draft({ payloadJson: '{"a":[1,2]}' })]);
         assert.ok(e);
         const wire = JSON.parse(e.json) as Record<string, unknown>;
         assert.equal(wire['id'], e.id);
@@ -56,8 +64,8 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       return withStore(
         factory,
         async (store) => {
-          const first = await store.append([draft()]);
-          const second = await store.append([draft(), draft()]);
+          const first = await appendAll(store, [draft()]);
+          const second = await appendAll(store, [draft(), draft()]);
           assert.deepEqual([...first, ...second].map((e) => e.id), ['evt_aaaaaaaaaaaa', 'evt_bbbbbbbbbbbb', 'evt_cccccccccccc']);
           assert.equal((await store.query({ limit: 10 })).length, 3);
         },
@@ -67,13 +75,13 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
 
     test('timestamps never decrease in seq order, even when the clock steps back', () =>
       withStore(factory, async (store) => {
-        const out = await store.append([draft({ receivedAtUs: T0 + 10 }), draft({ receivedAtUs: T0 + 5 }), draft({ receivedAtUs: T0 + 20 })]);
+        const out = await appendAll(store, [draft({ receivedAtUs: T0 + 10 }), draft({ receivedAtUs: T0 + 5 }), draft({ receivedAtUs: T0 + 20 })]);
         assert.deepEqual(out.map((e) => e.timestampUs), [T0 + 10, T0 + 10, T0 + 20]);
       }));
 
     test('query filters by type, session and user, newest first, with a limit', () =>
       withStore(factory, async (store) => {
-        await store.append([
+        await appendAll(store, [
           draft({ eventType: 'quiz_started', sessionId: 's1', userId: 'u1' }),
           draft({ eventType: 'answer_submitted', sessionId: 's1', userId: 'u2' }),
           draft({ eventType: 'answer_submitted', sessionId: 's2', userId: 'u1' }),
@@ -90,7 +98,7 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
 
     test('since is exclusive and compares instants, not text (D3)', () =>
       withStore(factory, async (store) => {
-        await store.append([draft({ receivedAtUs: T0 }), draft({ receivedAtUs: T0 + 1 }), draft({ receivedAtUs: T0 + 1_000_000 })]);
+        await appendAll(store, [draft({ receivedAtUs: T0 }), draft({ receivedAtUs: T0 + 1 }), draft({ receivedAtUs: T0 + 1_000_000 })]);
         assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 })).map(seqOfEventJson), [3, 2]);
         assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 - 1 })).map(seqOfEventJson), [3, 2, 1]);
         assert.deepEqual((await store.query({ limit: 10, sinceUs: T0 + 1_000_000 })).map(seqOfEventJson), []);
@@ -99,7 +107,7 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
     test('cursors: after/before seq, until, ascending order, combined with filters', () =>
       withStore(factory, async (store) => {
         const S = 1_000_000;
-        await store.append(
+        await appendAll(store, 
           Array.from({ length: 10 }, (_, i) => draft({ sessionId: i % 2 === 0 ? 'even' : 'odd', receivedAtUs: T0 + Math.floor(i / 2) * S })),
         );
         const seqs = async (q: Parameters<EventStore['query']>[0]) => (await store.query(q)).map(seqOfEventJson);
@@ -125,7 +133,7 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
 
     test('stats count per type, newest last_seen, and events since an instant (D1)', () =>
       withStore(factory, async (store) => {
-        await store.append([
+        await appendAll(store, [
           draft({ eventType: 'quiz_started', receivedAtUs: T0 }),
           draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 1 }),
           draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 2 }),
@@ -143,7 +151,7 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
       withStore(factory, async (store) => {
         const S = 1_000_000;
         const times = [0, 1, S - 1, S, S + 5, 2 * S + 7, 3 * S, 3 * S + 999_999, 5 * S].map((d) => T0 + d);
-        await store.append(times.map((t) => draft({ receivedAtUs: t })));
+        await appendAll(store, times.map((t) => draft({ receivedAtUs: t })));
         const expectSince = async (since: number) =>
           assert.equal((await store.stats(since)).eventsSince, times.filter((t) => t > since).length, `since T0+${since - T0}`);
         for (const probe of [T0 - 1, T0, T0 + 1, T0 + S - 1, T0 + S, T0 + S + 4, T0 + 3 * S, T0 + 4 * S, T0 + 6 * S]) await expectSince(probe);
@@ -156,7 +164,7 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
 
     test('deleteBefore removes older events and keeps per-type counts exact (D4)', () =>
       withStore(factory, async (store) => {
-        await store.append([
+        await appendAll(store, [
           draft({ eventType: 'quiz_started', receivedAtUs: T0 }),
           draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 10 }),
           draft({ eventType: 'answer_submitted', receivedAtUs: T0 + 20 }),
@@ -175,12 +183,12 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
 
     test('deleting everything never lets a seq be reused', () =>
       withStore(factory, async (store) => {
-        await store.append([draft(), draft()]);
+        await appendAll(store, [draft(), draft()]);
         const [gone] = await store.query({ limit: 1 });
         assert.equal(await store.deleteBefore(), 2);
         assert.equal((await store.stats(0)).totalEvents, 0);
         assert.equal(await store.getById((JSON.parse(gone!) as { id: string }).id), undefined);
-        const [next] = await store.append([draft()]);
+        const [next] = await appendAll(store, [draft()]);
         assert.equal(next?.seq, 3);
       }));
 

@@ -11,17 +11,27 @@
  * - Timestamps never decrease in `seq` order: the server's receive time, raised to the previous
  *   event's when the clock steps back, so time ranges and `seq` ranges agree.
  * - Per-type counts and `last_seen` always equal what is stored, including after deletes.
+ * - Idempotency: a draft carrying a key already recorded (by an earlier commit or earlier in
+ *   the same batch) is not stored: it comes back as a `duplicate` of the recorded event when
+ *   its fingerprint matches, else as a `conflict`. Keys are recorded in the same commit as
+ *   their event and kept until `pruneIdempotencyKeys` passes their time, even when the event
+ *   itself is deleted.
+ * - Deletes only ever remove a prefix of `seq` order (events received before an instant); the
+ *   store remembers the highest `seq` and timestamp it removed (its `horizon`), so a reader
+ *   resuming from an older position learns that history is gone instead of skipping it.
  * - Calls are not re-entrant-safe across processes: one process owns one SQLite file.
  *
  * Left out on purpose: batching concurrent callers (ingest/commit-batcher.ts does it for all
  * adapters), fan-out (the bus), and any notion of subscribers.
  */
 import type { EventType } from '../../protocol/event-types.js';
-import type { EventDraft, EventId, EventJson, Seq, StoredEvent } from '../domain/event.js';
+import type { EventDraft, EventId, EventJson, EventRef, Seq, StoredEvent } from '../domain/event.js';
 import type { InstantUs } from '../domain/timestamp.js';
 
 export interface EventQuery {
   readonly eventType?: EventType | undefined;
+  /** Any of these types (empty or absent: any type); ANDed with `eventType`. */
+  readonly eventTypes?: readonly EventType[] | undefined;
   readonly sessionId?: string | undefined;
   readonly userId?: string | undefined;
   /** Only events received strictly after this instant. */
@@ -52,9 +62,23 @@ export interface StoreStats {
   readonly byType: readonly TypeCount[];
 }
 
+/** What became of one draft in {@link EventStore.append}. */
+export type AppendResult =
+  | { readonly kind: 'stored'; readonly event: StoredEvent }
+  | { readonly kind: 'duplicate'; readonly event: EventRef }
+  | { readonly kind: 'conflict'; readonly key: string };
+
+/** The oldest history is gone up to here (both 0 when nothing was ever deleted). */
+export interface Horizon {
+  /** The highest `seq` deleted. */
+  readonly purgedSeq: Seq;
+  /** The latest timestamp among deleted events. */
+  readonly purgedUntilUs: InstantUs;
+}
+
 export interface EventStore {
-  /** Appends drafts in one durable commit, in order; see the module guarantees. */
-  append(drafts: readonly EventDraft[]): Promise<StoredEvent[]>;
+  /** Appends drafts in one durable commit, in order, one result per draft; see the module guarantees. */
+  append(drafts: readonly EventDraft[]): Promise<AppendResult[]>;
   getById(id: EventId): Promise<StoredEvent | undefined>;
   /** Matching events' wire forms, in `seq` order as asked (newest first by default). */
   query(query: EventQuery): Promise<EventJson[]>;
@@ -63,6 +87,10 @@ export interface EventStore {
   stats(sinceUs: InstantUs): Promise<StoreStats>;
   /** The highest `seq` ever committed (0 for a new store). */
   headSeq(): Seq;
+  /** How far deletes have reached; see {@link Horizon}. */
+  horizon(): Promise<Horizon>;
+  /** Forgets idempotency keys recorded before `beforeUs`; resolves to how many. */
+  pruneIdempotencyKeys(beforeUs: InstantUs): Promise<number>;
   /** Rejects when the store cannot serve reads and writes. */
   ping(): Promise<void>;
   /** Flushes and releases resources; later calls reject. */

@@ -3,7 +3,7 @@
  * The in-process bus for a single node: synchronous, ordered, exactly once. A handler that
  * throws is reported and does not stop the others.
  */
-import type { StoredEvent } from '../../domain/event.js';
+import type { LiveEvent } from '../../domain/event.js';
 import type { Bus, BusHandler } from '../bus.js';
 
 export class LocalBus implements Bus {
@@ -14,7 +14,7 @@ export class LocalBus implements Bus {
     this.#onHandlerError = onHandlerError;
   }
 
-  publish(events: readonly StoredEvent[]): void {
+  publish(events: readonly LiveEvent[]): void {
     for (const h of this.#handlers) {
       try {
         h(events);

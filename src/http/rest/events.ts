@@ -6,7 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
 import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
 import { PipelineError, rateLimited, type ValidationIssue } from '../../domain/errors.js';
-import { assertBatchSize, batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
+import { acceptedBody, assertBatchSize, batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { PipelineCounters } from '../../stats/counters.js';
 import type { EventStore } from '../../storage/event-store.js';
@@ -14,7 +14,7 @@ import { parseJson } from '../body.js';
 import { json, rawJson } from '../responses.js';
 import type { Route } from '../route.js';
 import { boundedInt, optionalChoice, optionalEventType, optionalInstant, optionalString, throwIfIssues } from './query-params.js';
-import { errorResponses, eventOutputSchema, messageErrorSchema, validationResponse } from './schemas.js';
+import { errorResponses, eventOutputSchema, messageErrorSchema, validationErrorSchema, validationResponse } from './schemas.js';
 
 export const DEFAULT_QUERY_LIMIT = 100;
 export const MAX_QUERY_LIMIT = 1000;
@@ -84,14 +84,25 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       doc: {
         summary: 'Publish an event (201 once it is durably stored)',
         tags: ['events'],
+        parameters: [
+          {
+            name: 'Idempotency-Key',
+            in: 'header',
+            required: false,
+            description:
+              'Makes retries safe: a repeat with the same key and event answers with the event first stored, plus "duplicate": true, and stores nothing; the same key with a different event is a 409',
+            schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,255}$' },
+          },
+        ],
         requestBody: { required: true, content: { 'application/json': { schema: eventInputSchema(deps.limits) } } },
-        responses: { '201': eventResponse, '413': { description: 'Body too large' }, '422': validationResponse, ...errorResponses },
+        responses: { '201': eventResponse, '409': { description: 'Idempotency key reused with a different event', content: { 'application/json': { schema: validationErrorSchema } } }, '413': { description: 'Body too large' }, '422': validationResponse, ...errorResponses },
       },
       handle: async (ctx) => {
         const input = parseJson((ctx.body ?? Buffer.alloc(0)).toString('utf8'));
-        const event = await deps.ingest.publish(input);
+        const key = ctx.req.headers['idempotency-key'];
+        const accepted = await deps.ingest.publish(input, 'body', Array.isArray(key) ? key.join(', ') : key);
         deps.counters.restPublisherSeen(ctx.client);
-        return rawJson(201, event.json, NO_STORE);
+        return rawJson(201, acceptedBody(accepted), NO_STORE);
       },
     },
     {

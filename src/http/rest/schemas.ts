@@ -15,7 +15,10 @@ export const eventOutputSchema = Type.Object({
   user_id: nullableString('User identifier'),
   payload: Type.Record(Type.String(), Type.Unknown()),
   timestamp: Type.String({ description: 'Server receive time, ISO 8601 UTC with 6 fractional digits', examples: ['2026-01-15T10:30:45.123456Z'] }),
-  seq: Type.Integer({ minimum: 1, description: 'Position in commit order: strictly increasing, never reused' }),
+  seq: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], {
+    description: 'Position in commit order: strictly increasing, never reused. Null for an event of an ephemeral type, which is delivered live and never stored',
+  }),
+  duplicate: Type.Optional(Type.Boolean({ description: 'Present (true) when an Idempotency-Key matched an event stored earlier; that event is returned and nothing new is stored' })),
 });
 
 export const validationErrorSchema = Type.Object({

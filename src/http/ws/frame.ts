@@ -5,7 +5,7 @@
  * permessage-deflate off, `ws` writes each of its own frames whole and keeps no queue, so
  * whole frames written beside it never interleave with its output.
  */
-import type { StoredEvent } from '../../domain/event.js';
+import type { LiveEvent } from '../../domain/event.js';
 
 export function textFrame(payload: Buffer): Buffer {
   const n = payload.length;
@@ -26,6 +26,6 @@ export function textFrame(payload: Buffer): Buffer {
 }
 
 /** An event as a WebSocket text frame: the encoder every WebSocket sink shares. */
-export function eventTextFrame(event: StoredEvent): Buffer {
+export function eventTextFrame(event: Pick<LiveEvent, 'json'>): Buffer {
   return textFrame(Buffer.from(event.json));
 }

@@ -7,7 +7,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import { PipelineError, rateLimited } from '../../domain/errors.js';
-import { assertBatchSize, batchResultToWire, type IngestService } from '../../ingest/ingest-service.js';
+import { ackToWire, assertBatchSize, batchResultToWire, type IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { Logger } from '../../log/logger.js';
 import { errorFields } from '../../log/logger.js';
@@ -89,7 +89,7 @@ export class PublishConnection implements Connection {
       return;
     }
     this.#deps.ingest.publish(input, 'event').then(
-      (event) => reply(`{"status":"ok","event_id":"${event.id}","seq":${event.seq}}`),
+      (a) => reply(a.duplicate ? JSON.stringify(ackToWire(a)) : `{"status":"ok","event_id":"${a.id}","seq":${String(a.seq)}}`),
       (err: unknown) => reply(this.#failure(err)),
     );
   }

@@ -4,10 +4,10 @@
  * usable for a throw-away single node; it stops being enough as soon as events must outlive
  * the process (nothing is written to disk).
  */
-import { serializeEvent, type EventDraft, type EventId, type EventJson, type Seq, type StoredEvent } from '../../domain/event.js';
+import { serializeEvent, type EventDraft, type EventId, type EventJson, type EventRef, type Seq, type StoredEvent } from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
 import type { InstantUs } from '../../domain/timestamp.js';
-import type { EventQuery, EventStore, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
+import type { AppendResult, EventQuery, EventStore, Horizon, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
 import { randomEventId } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
@@ -18,6 +18,8 @@ export class MemoryEventStore implements EventStore {
   #byId = new Map<EventId, StoredEvent>();
   #head = 0;
   #lastTs = 0;
+  #horizon: Horizon = { purgedSeq: 0, purgedUntilUs: 0 };
+  readonly #keys = new Map<string, { fingerprint: string; event: EventRef; atUs: number }>();
   #closed = false;
   readonly #newId: IdGenerator;
 
@@ -25,25 +27,43 @@ export class MemoryEventStore implements EventStore {
     this.#newId = options.newId ?? randomEventId;
   }
 
-  append(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  append(drafts: readonly EventDraft[]): Promise<AppendResult[]> {
     return settle(() => this.#append(drafts));
   }
 
-  #append(drafts: readonly EventDraft[]): StoredEvent[] {
+  #append(drafts: readonly EventDraft[]): AppendResult[] {
     this.#assertOpen();
-    const out: StoredEvent[] = [];
+    const out: AppendResult[] = [];
+    const fresh: StoredEvent[] = [];
+    const keys = new Map<string, { fingerprint: string; event: EventRef; atUs: number }>();
+    let head = this.#head;
+    let lastTs = this.#lastTs;
     for (const d of drafts) {
+      const tag = d.idempotency;
+      if (tag !== undefined) {
+        const known = keys.get(tag.key) ?? this.#keys.get(tag.key);
+        if (known !== undefined) {
+          out.push(known.fingerprint === tag.fingerprint ? { kind: 'duplicate', event: known.event } : { kind: 'conflict', key: tag.key });
+          continue;
+        }
+      }
       let id = this.#newId();
-      while (this.#byId.has(id) || out.some((e) => e.id === id)) id = this.#newId();
-      const seq = ++this.#head;
-      const ts = Math.max(d.receivedAtUs, this.#lastTs);
-      this.#lastTs = ts;
-      out.push({ seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json: serializeEvent(seq, id, d, ts) });
+      while (this.#byId.has(id) || fresh.some((e) => e.id === id)) id = this.#newId();
+      const seq = ++head;
+      const ts = Math.max(d.receivedAtUs, lastTs);
+      lastTs = ts;
+      const event: StoredEvent = { seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json: serializeEvent(seq, id, d, ts) };
+      fresh.push(event);
+      out.push({ kind: 'stored', event });
+      if (tag !== undefined) keys.set(tag.key, { fingerprint: tag.fingerprint, event: { seq, id, json: event.json }, atUs: d.receivedAtUs });
     }
-    for (const e of out) {
+    this.#head = head;
+    this.#lastTs = lastTs;
+    for (const e of fresh) {
       this.#events.push(e);
       this.#byId.set(e.id, e);
     }
+    for (const [k, v] of keys) this.#keys.set(k, v);
     return out;
   }
 
@@ -70,6 +90,7 @@ export class MemoryEventStore implements EventStore {
       if (q.afterSeq !== undefined && e.seq <= q.afterSeq) continue;
       if (q.beforeSeq !== undefined && e.seq >= q.beforeSeq) continue;
       if (q.eventType !== undefined && e.eventType !== q.eventType) continue;
+      if (q.eventTypes !== undefined && q.eventTypes.length > 0 && !q.eventTypes.includes(e.eventType)) continue;
       if (q.sessionId !== undefined && e.sessionId !== q.sessionId) continue;
       if (q.userId !== undefined && e.userId !== q.userId) continue;
       out.push(e.json);
@@ -85,7 +106,11 @@ export class MemoryEventStore implements EventStore {
     this.#assertOpen();
     const keep = beforeUs === undefined ? [] : this.#events.filter((e) => e.timestampUs >= beforeUs);
     const deleted = this.#events.length - keep.length;
-    for (const e of this.#events) if (beforeUs === undefined || e.timestampUs < beforeUs) this.#byId.delete(e.id);
+    for (const e of this.#events) {
+      if (beforeUs !== undefined && e.timestampUs >= beforeUs) break;
+      this.#byId.delete(e.id);
+      this.#horizon = { purgedSeq: e.seq, purgedUntilUs: e.timestampUs };
+    }
     this.#events = keep;
     return deleted;
   }
@@ -108,6 +133,27 @@ export class MemoryEventStore implements EventStore {
 
   headSeq(): Seq {
     return this.#head;
+  }
+
+  horizon(): Promise<Horizon> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#horizon;
+    });
+  }
+
+  pruneIdempotencyKeys(beforeUs: InstantUs): Promise<number> {
+    return settle(() => {
+      this.#assertOpen();
+      let n = 0;
+      for (const [k, v] of this.#keys) {
+        if (v.atUs < beforeUs) {
+          this.#keys.delete(k);
+          n++;
+        }
+      }
+      return n;
+    });
   }
 
   ping(): Promise<void> {

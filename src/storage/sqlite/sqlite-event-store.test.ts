@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { draft, eventStoreContract } from '../event-store.contract.js';
+import { appendAll, draft, eventStoreContract } from '../event-store.contract.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
 function tempPath(): { path: string; dir: string } {
@@ -38,14 +38,14 @@ test('sqlite - events, counts and the head seq survive a reopen', async () => {
   const { dir, path } = tempPath();
   try {
     const a = new SqliteEventStore({ path });
-    const stored = await a.append([draft(), draft({ eventType: 'quiz_started' })]);
+    const stored = await appendAll(a, [draft(), draft({ eventType: 'quiz_started' })]);
     await a.deleteBefore();
     await a.append([draft()]);
     await a.close();
     const b = new SqliteEventStore({ path });
     assert.equal(b.headSeq(), 3);
     assert.equal((await b.stats(0)).totalEvents, 1);
-    const [next] = await b.append([draft({ receivedAtUs: 0 })]);
+    const [next] = await appendAll(b, [draft({ receivedAtUs: 0 })]);
     assert.equal(next!.seq, 4);
     assert.ok(next!.timestampUs >= stored[1]!.timestampUs, 'timestamps stay monotonic across restarts');
     await b.close();
@@ -120,11 +120,11 @@ test('sqlite - the background checkpointer keeps the WAL small under steady writ
     try {
       // One small commit at a time, as a quiet classroom produces them: about 7 pages each.
       for (let i = 0; i < 1500; i++) {
-        await store.append([draft({ payloadJson: `{"i":${i}}` })]);
+        await appendAll(store, [draft({ payloadJson: `{"i":${i}}` })]);
         if (i % 50 === 0) await new Promise((r) => setTimeout(r, 5));
       }
       await new Promise((r) => setTimeout(r, 100));
-      await store.append([draft()]);
+      await appendAll(store, [draft()]);
       return statSync(`${path}-wal`).size;
     } finally {
       await store.close();

@@ -10,10 +10,10 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventType } from '../../../protocol/event-types.js';
-import { serializeEvent, type EventDraft, type EventId, type EventJson, type Seq, type StoredEvent } from '../../domain/event.js';
+import { serializeEvent, type EventDraft, type EventId, type EventJson, type EventRef, type Seq, type StoredEvent } from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
 import type { InstantUs } from '../../domain/timestamp.js';
-import type { EventQuery, EventStore, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
+import type { AppendResult, EventQuery, EventStore, Horizon, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
 import { randomEventId } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
@@ -65,8 +65,10 @@ export class SqliteEventStore implements EventStore {
   readonly #upsertSecond: Database.Statement;
   readonly #setMeta: Database.Statement;
   readonly #byId: Database.Statement;
+  readonly #findKey: Database.Statement;
+  readonly #insertKey: Database.Statement;
   readonly #queries = new Map<string, Database.Statement>();
-  readonly #appendTx: (drafts: readonly EventDraft[]) => StoredEvent[];
+  readonly #appendTx: (drafts: readonly EventDraft[]) => AppendResult[];
 
   constructor(options: SqliteEventStoreOptions) {
     const onDisk = options.path !== ':memory:' && options.path !== '';
@@ -105,6 +107,10 @@ export class SqliteEventStore implements EventStore {
     );
     this.#setMeta = this.#db.prepare('UPDATE meta SET value = ? WHERE key = ?');
     this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
+    this.#findKey = this.#db.prepare('SELECT fingerprint, seq, id, body AS json FROM idempotency_keys WHERE key = ?');
+    this.#insertKey = this.#db.prepare(
+      'INSERT INTO idempotency_keys (key, fingerprint, seq, id, body, created_us) VALUES (?, ?, ?, ?, ?, ?)',
+    );
     const meta = new Map(
       (this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: number }[]).map((r) => [r.key, r.value]),
     );
@@ -113,7 +119,7 @@ export class SqliteEventStore implements EventStore {
     this.#appendTx = this.#db.transaction((drafts: readonly EventDraft[]) => this.#appendRows(drafts));
   }
 
-  append(drafts: readonly EventDraft[]): Promise<StoredEvent[]> {
+  append(drafts: readonly EventDraft[]): Promise<AppendResult[]> {
     return settle(() => {
       this.#assertOpen();
       const head = this.#head;
@@ -128,16 +134,29 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  #appendRows(drafts: readonly EventDraft[]): StoredEvent[] {
-    const out: StoredEvent[] = [];
+  #appendRows(drafts: readonly EventDraft[]): AppendResult[] {
+    const out: AppendResult[] = [];
     const perType = new Map<EventType, { n: number; lastTs: InstantUs }>();
     const perSecond = new Map<number, number>();
     for (const d of drafts) {
+      const tag = d.idempotency;
+      if (tag !== undefined) {
+        const known = this.#findKey.get(tag.key) as (EventRef & { fingerprint: string }) | undefined;
+        if (known !== undefined) {
+          out.push(
+            known.fingerprint === tag.fingerprint
+              ? { kind: 'duplicate', event: { seq: known.seq, id: known.id, json: known.json } }
+              : { kind: 'conflict', key: tag.key },
+          );
+          continue;
+        }
+      }
       const seq = ++this.#head;
       const ts = Math.max(d.receivedAtUs, this.#lastTs);
       this.#lastTs = ts;
       const { id, json } = this.#insertWithFreshId(seq, d, ts);
-      out.push({ seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json });
+      if (tag !== undefined) this.#insertKey.run(tag.key, tag.fingerprint, seq, id, json, d.receivedAtUs);
+      out.push({ kind: 'stored', event: { seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json } });
       const second = Math.floor(ts / 1_000_000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
       const t = perType.get(d.eventType);
@@ -196,6 +215,10 @@ export class SqliteEventStore implements EventStore {
         where.push('event_type = ?');
         params.push(q.eventType);
       }
+      if (q.eventTypes !== undefined && q.eventTypes.length > 0) {
+        where.push(`event_type IN (${q.eventTypes.map(() => '?').join(', ')})`);
+        params.push(...q.eventTypes);
+      }
       if (q.sessionId !== undefined) {
         where.push('session_id = ?');
         params.push(q.sessionId);
@@ -228,6 +251,7 @@ export class SqliteEventStore implements EventStore {
     return settle(() => {
       this.#assertOpen();
       return this.#db.transaction(() => {
+        this.#recordHorizon(beforeUs);
         if (beforeUs === undefined) {
           const n = this.#db.prepare('DELETE FROM events').run().changes;
           this.#db.prepare('DELETE FROM type_stats').run();
@@ -246,6 +270,34 @@ export class SqliteEventStore implements EventStore {
         if (left > 0) this.#upsertSecond.run(boundary, left);
         return n;
       })();
+    });
+  }
+
+  /** Remembers the newest event a delete is about to remove (deletes remove a seq prefix). */
+  #recordHorizon(beforeUs: InstantUs | undefined): void {
+    const last = (
+      beforeUs === undefined
+        ? this.#statement('SELECT seq, ts_us FROM events ORDER BY seq DESC LIMIT 1').get()
+        : this.#statement('SELECT seq, ts_us FROM events WHERE ts_us < ? ORDER BY ts_us DESC, seq DESC LIMIT 1').get(beforeUs)
+    ) as { seq: number; ts_us: number } | undefined;
+    if (last === undefined) return;
+    this.#setMeta.run(last.seq, 'purged_seq');
+    this.#setMeta.run(last.ts_us, 'purged_ts_us');
+  }
+
+  horizon(): Promise<Horizon> {
+    return settle(() => {
+      this.#assertOpen();
+      const rows = this.#statement("SELECT key, value FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')").all() as { key: string; value: number }[];
+      const meta = new Map(rows.map((r) => [r.key, r.value]));
+      return { purgedSeq: meta.get('purged_seq') ?? 0, purgedUntilUs: meta.get('purged_ts_us') ?? 0 };
+    });
+  }
+
+  pruneIdempotencyKeys(beforeUs: InstantUs): Promise<number> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#statement('DELETE FROM idempotency_keys WHERE created_us < ?').run(beforeUs).changes;
     });
   }
 
