@@ -5,6 +5,7 @@ import { CloseCode, shouldReconnect } from './close-codes.js';
 test('close codes - reconnect range 4000-4499 and going-away; terminal range 4500-4999', () => {
   assert.ok(shouldReconnect(CloseCode.GOING_AWAY));
   assert.ok(shouldReconnect(CloseCode.SLOW_CONSUMER));
+  assert.ok(shouldReconnect(CloseCode.INTERNAL_ERROR));
   assert.ok(shouldReconnect(CloseCode.TOO_MANY_SUBSCRIBERS));
   assert.ok(!shouldReconnect(CloseCode.SUBSCRIBE_TIMEOUT));
   assert.ok(!shouldReconnect(CloseCode.MESSAGE_TOO_BIG));

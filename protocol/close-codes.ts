@@ -11,7 +11,9 @@ export const CloseCode = {
   GOING_AWAY: 1001,
   /** RFC 6455: a frame was larger than the transport limit. Terminal for that message. */
   MESSAGE_TOO_BIG: 1009,
-  /** The subscriber read too slowly and its send queue overflowed. Reconnect. */
+  /** RFC 6455: the server failed to serve the subscription (history unreadable). Resume with back-off. */
+  INTERNAL_ERROR: 1011,
+  /** The subscriber read too slowly and its send queue overflowed. Resume from the last `seq`. */
   SLOW_CONSUMER: 4000,
   /** No valid filter configuration arrived within the subscribe timeout. Terminal. */
   SUBSCRIBE_TIMEOUT: 4500,
@@ -23,5 +25,5 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 
 /** True when a client should reconnect after this close code. */
 export function shouldReconnect(code: number): boolean {
-  return code === CloseCode.GOING_AWAY || (code >= 4000 && code < 4500);
+  return code === CloseCode.GOING_AWAY || code === CloseCode.INTERNAL_ERROR || (code >= 4000 && code < 4500);
 }

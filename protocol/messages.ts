@@ -24,17 +24,29 @@ export interface FiltersObject {
   user_id: string | null;
 }
 
+/** Where a subscription starts: after a `seq`, at a time, at the oldest stored event, or now (default). */
+export type FromPosition = number | { time: string } | 'earliest' | 'latest';
+
 export type SubscribeClientMessage =
   | { type: 'ping' }
-  | { type: 'update_filters'; filters: Record<string, unknown> };
+  /** `filters` may carry `from` to restart delivery from that position with the new filters. */
+  | { type: 'update_filters'; filters: Record<string, unknown> & { from?: FromPosition } };
 
 export type SubscribeServerMessage =
-  | { status: 'subscribed'; subscriber_id: string; filters: FiltersObject }
+  /** `head_seq`: the newest `seq` committed when the subscription began. */
+  | { status: 'subscribed'; subscriber_id: string; filters: FiltersObject; head_seq: number }
   | { status: 'filters_updated'; filters: FiltersObject }
+  /** Catch-up finished: every matching event up to `seq` was sent; live events follow. */
+  | { type: 'caught_up'; seq: number }
+  /**
+   * The requested position could not be served (`history_deleted`: events after it are gone;
+   * `cursor_ahead`: it is beyond the newest `seq`). Delivery continues as if `from` had been asked.
+   */
+  | { type: 'reset'; reason: 'history_deleted' | 'cursor_ahead'; requested: unknown; from: number; head_seq: number }
   | { status: 'error'; code: string; message: string }
   | { type: 'pong' }
   | { type: 'keepalive' };
 
 export type PublishServerMessage =
-  | { status: 'ok'; event_id: string; seq: number }
+  | { status: 'ok'; event_id: string; seq: number | null; duplicate?: true }
   | { status: 'error'; code: string; message: string; retry_after?: number };

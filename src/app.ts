@@ -40,6 +40,9 @@ export const VERSION = ((): string => {
   return '0.0.0';
 })();
 
+/** How often idempotency keys past their time are forgotten. */
+const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+
 export interface AppOptions {
   log?: Logger;
   clock?: Clock;
@@ -85,12 +88,17 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const bus: Bus = new LocalBus((err) => log.error('delivery handler failed', errorFields(err)));
   const counters = new PipelineCounters();
   const limits = { maxPayloadKeys: config.maxPayloadKeys, maxPayloadBytes: config.maxPayloadBytes, maxPayloadDepth: config.maxPayloadDepth };
-  const ingest = new IngestService({ store, bus, validate: createEventValidator(limits), counters, clock });
+  const ingest = new IngestService({ store, bus, validate: createEventValidator(limits), counters, clock, ephemeralTypes: new Set(config.ephemeralEventTypes) });
   const subscriptions = new SubscriptionService(
-    { maxEvents: config.maxQueueSize, maxBytes: config.subscriberQueueMaxBytes, maxSubscribers: config.maxSubscribers },
+    { maxEvents: config.maxQueueSize, maxBytes: config.subscriberQueueMaxBytes, maxSubscribers: config.maxSubscribers, replayPageSize: config.replayPageSize },
+    store,
     counters,
     log,
   );
+  const pruneKeys = setInterval(() => {
+    store.pruneIdempotencyKeys(clock() - config.idempotencyKeyTtlHours * 3_600_000_000).catch((err: unknown) => log.warning('pruning idempotency keys failed', errorFields(err)));
+  }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
+  pruneKeys.unref();
   const unsubscribeBus = bus.onEvents(subscriptions.deliver);
   const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });
 
@@ -134,6 +142,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       stopping ??= (async () => {
         log.info('shutting down');
         const deadline = Date.now() + config.shutdownTimeoutMs;
+        clearInterval(pruneKeys);
         http.stopAccepting();
         await ingest.stop();
         await http.closeConnections(Math.max(0, deadline - Date.now()));

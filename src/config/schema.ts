@@ -5,6 +5,7 @@
  */
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_PAYLOAD_DEPTH, DEFAULT_MAX_PAYLOAD_KEYS } from '../domain/event.js';
 import { DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES, DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS } from '../delivery/send-queue.js';
+import { EVENT_TYPES, type EventType } from '../../protocol/event-types.js';
 import type { RateLimit } from '../limits/rate-limiter.js';
 import type { LogLevel } from '../log/logger.js';
 
@@ -35,6 +36,10 @@ export interface Config {
   keepaliveIntervalMs: number;
   wsPingIntervalMs: number;
   shutdownTimeoutMs: number;
+  ephemeralEventTypes: readonly EventType[];
+  idempotencyKeyTtlHours: number;
+  replayPageSize: number;
+  sseHeartbeatMs: number;
   logLevel: LogLevel;
 }
 
@@ -123,6 +128,22 @@ export const SETTINGS = [
   setting({ key: 'keepaliveIntervalMs', env: 'KEEPALIVE_INTERVAL_MS', default: '30000', doc: 'Quiet time on a subscribe socket before the server sends `{"type":"keepalive"}`, in ms', parse: int(100) }),
   setting({ key: 'wsPingIntervalMs', env: 'WS_PING_INTERVAL_MS', default: '30000', doc: 'WebSocket ping interval, in ms; a peer that has not answered the previous ping is disconnected', parse: int(100) }),
   setting({ key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', doc: 'Longest a graceful shutdown waits for commits and sockets, in ms', parse: int(0) }),
+  setting({
+    key: 'ephemeralEventTypes',
+    env: 'EPHEMERAL_EVENT_TYPES',
+    default: 'timer_tick',
+    doc: 'Comma-separated event types delivered live but never stored (no `seq`, no history, no replay); `none` stores every type',
+    parse: (r) => {
+      const v = r.trim();
+      if (v === '' || v.toLowerCase() === 'none') return [];
+      const types = v.split(',').map((t) => t.trim()).filter((t) => t !== '');
+      const unknown = types.filter((t) => !(EVENT_TYPES as readonly string[]).includes(t));
+      return unknown.length > 0 ? { error: `unknown event type(s) ${unknown.map((t) => `'${t}'`).join(', ')}; valid: ${EVENT_TYPES.join(', ')}` } : (types as EventType[]);
+    },
+  }),
+  setting({ key: 'idempotencyKeyTtlHours', env: 'IDEMPOTENCY_KEY_TTL_HOURS', default: '24', doc: 'Hours an idempotency key is remembered (at least 24)', parse: int(24, 24 * 365) }),
+  setting({ key: 'replayPageSize', env: 'REPLAY_PAGE_SIZE', default: '500', doc: 'Stored events read per step while a subscriber catches up', parse: int(1, 10_000) }),
+  setting({ key: 'sseHeartbeatMs', env: 'SSE_HEARTBEAT_MS', default: '15000', doc: 'Quiet time on a Server-Sent Events stream before a heartbeat comment, in ms', parse: int(100) }),
   setting({
     key: 'logLevel',
     env: 'LOG_LEVEL',

@@ -11,6 +11,9 @@ import type { DeliverySink } from './sink.js';
 class RecordingSink implements DeliverySink {
   readonly encode = (e: { json: string }): Buffer => Buffer.from(e.json);
   readonly frames: string[] = [];
+  encodeMessage(_kind: string, json: string): Buffer {
+    return Buffer.from(json);
+  }
   closed: number | undefined;
   write(frame: Buffer): boolean {
     this.frames.push(frame.toString());
@@ -26,7 +29,7 @@ const observer = { queued: () => undefined, sent: () => undefined, slowConsumer:
 
 function subscription(id: string, filter: Filter): Subscription & { sink: RecordingSink } {
   const sink = new RecordingSink();
-  return { id, filter, sink, queue: new SendQueue(sink, { maxEvents: 1_000_000, maxBytes: 1e9 }, observer) };
+  return { id, filter, sink, queue: new SendQueue(sink, { maxEvents: 1_000_000, maxBytes: 1e9 }, observer), catchup: undefined };
 }
 
 function stored(seq: number, eventType: EventType, sessionId: string | null, userId: string | null): StoredEvent {

@@ -9,6 +9,7 @@
  */
 import type { LiveEvent } from '../domain/event.js';
 import { matches, type Filter } from '../domain/filter.js';
+import type { Catchup } from './catchup.js';
 import type { SendQueue } from './send-queue.js';
 import type { DeliverySink, FrameEncoder } from './sink.js';
 
@@ -20,6 +21,8 @@ export interface Subscription {
   filter: Filter;
   readonly queue: SendQueue;
   readonly sink: DeliverySink;
+  /** Set while the subscription catches up from stored history: live events are held there. */
+  catchup: Catchup | undefined;
 }
 
 type IndexKey = { kind: 'session' | 'user'; key: string } | { kind: 'types'; keys: readonly string[] } | { kind: 'all' };
@@ -100,6 +103,10 @@ export class Router {
         if (set === undefined) continue;
         for (const sub of set) {
           if (!matches(sub.filter, event)) continue;
+          if (sub.catchup !== undefined) {
+            sub.catchup.hold(event);
+            continue;
+          }
           if (sub.sink.cork !== undefined && !corked.has(sub.sink)) {
             corked.add(sub.sink);
             sub.sink.cork();

@@ -6,6 +6,9 @@ import type { DeliverySink } from './sink.js';
 
 class ManualSink implements DeliverySink {
   readonly encode = (): Buffer => Buffer.alloc(0);
+  encodeMessage(_kind: string, json: string): Buffer {
+    return Buffer.from(json);
+  }
   written: string[] = [];
   writable = true;
   drain: (() => void) | undefined;
@@ -83,4 +86,35 @@ test('send queue - the byte bound applies too', () => {
   assert.ok(q.push(f('123456')));
   assert.equal(q.push(f('123456')), false);
   assert.equal(sink.closed, CloseCode.SLOW_CONSUMER);
+});
+
+test('send queue - control frames keep their place among events and are not counted as deliveries', async () => {
+  const { sink, stats, q } = setup({ maxEvents: 10, maxBytes: 1000 });
+  sink.writable = false;
+  q.push(f('a'));
+  assert.equal(q.backlogged, true);
+  q.push(f('b'));
+  q.pushControl(f('caught_up'));
+  q.push(f('c'));
+  let woke = false;
+  const waiting = q.writable().then(() => (woke = true));
+  await Promise.resolve();
+  assert.equal(woke, false, 'writable() waits while the socket is full');
+  sink.writable = true;
+  sink.drain?.();
+  await waiting;
+  assert.equal(woke, true);
+  assert.deepEqual(sink.written, ['a', 'b', 'caught_up', 'c']);
+  assert.equal(stats.sent, 3);
+  assert.equal(stats.queued, 0);
+});
+
+test('send queue - writable() resolves when the queue is discarded, so no waiter hangs', async () => {
+  const { sink, q } = setup();
+  sink.writable = false;
+  q.push(f('a'));
+  const waiting = q.writable();
+  q.discard();
+  await waiting;
+  assert.equal(q.closed, true);
 });

@@ -35,6 +35,9 @@ export class SendQueue {
   #bytes = 0;
   #waitingForDrain = false;
   #closed = false;
+  /** Control frames (caught_up, reset, …) waiting among the events: sent in order, not counted as deliveries. */
+  #controls: WeakSet<Buffer> | undefined;
+  #writableWaiters: (() => void)[] = [];
 
   constructor(sink: DeliverySink, limits: SendQueueLimits, observer: SendQueueObserver) {
     this.#sink = sink;
@@ -68,12 +71,48 @@ export class SendQueue {
     return true;
   }
 
+  /** True while the socket is over its buffer limit and frames wait here. */
+  get backlogged(): boolean {
+    return this.#waitingForDrain;
+  }
+
+  /**
+   * Queues a protocol message (not an event) behind the events already queued, so a client
+   * sees it exactly where it belongs in the stream. Not counted as a delivery; never trips
+   * the slow-consumer limits.
+   */
+  pushControl(frame: Buffer): void {
+    if (this.#closed) return;
+    if (!this.#waitingForDrain) {
+      if (!this.#sink.write(frame)) this.#waitForDrain();
+      return;
+    }
+    (this.#controls ??= new WeakSet()).add(frame);
+    this.#frames.push(frame);
+    this.#bytes += frame.length;
+    this.#observer.queued(1);
+  }
+
+  /** Resolves once the socket has room again (at once if it has), or the queue is closed. */
+  writable(): Promise<void> {
+    if (!this.#waitingForDrain || this.#closed) return Promise.resolve();
+    return new Promise((resolve) => this.#writableWaiters.push(resolve));
+  }
+
   /** Stops delivery and releases queued frames (the connection is going away). */
   discard(): number {
     const n = this.length;
     this.#closed = true;
     this.#release();
+    this.#wakeWriters();
     return n;
+  }
+
+  #wakeWriters(): void {
+    if (this.#writableWaiters.length === 0) return;
+    const waiters = this.#writableWaiters;
+    this.#writableWaiters = [];
+    for (const w of waiters) w();
   }
 
   #overflow(): void {
@@ -98,19 +137,21 @@ export class SendQueue {
     this.#waitingForDrain = false;
     if (this.#closed) return;
     let sent = 0;
+    let written = 0;
     let drained = true;
     this.#sink.cork?.();
     while (this.#head < this.#frames.length) {
       const frame = this.#frames[this.#head++] as Buffer;
       this.#bytes -= frame.length;
-      sent++;
+      written++;
+      if (this.#controls?.has(frame) !== true) sent++;
       if (!this.#sink.write(frame)) {
         drained = false;
         break;
       }
     }
     this.#sink.uncork?.();
-    this.#observer.queued(-sent);
+    this.#observer.queued(-written);
     this.#observer.sent(sent);
     if (this.#head === this.#frames.length) {
       this.#frames = [];
@@ -120,5 +161,6 @@ export class SendQueue {
       this.#head = 0;
     }
     if (!drained) this.#waitForDrain();
+    else this.#wakeWriters();
   }
 }

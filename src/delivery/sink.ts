@@ -13,6 +13,8 @@ export type FrameEncoder = (event: Pick<LiveEvent, 'seq' | 'json'>) => Buffer;
 
 export interface DeliverySink {
   readonly encode: FrameEncoder;
+  /** A protocol message (`kind` names it, e.g. `caught_up`; `json` is its body) as bytes to write. */
+  encodeMessage(kind: string, json: string): Buffer;
   /** Writes one encoded frame; false when the transport is over its buffer high-water mark. */
   write(frame: Buffer): boolean;
   /** Calls `cb` once when a write that returned false has drained. */

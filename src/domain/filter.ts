@@ -8,7 +8,8 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventType } from '../../protocol/event-types.js';
 import type { FiltersObject } from '../../protocol/messages.js';
 import { MAX_ID_FIELD_LENGTH } from './event.js';
-import { validationError, type PipelineError } from './errors.js';
+import { PipelineError, validationError } from './errors.js';
+import { parseStartPosition, type StartPosition } from './position.js';
 import { compileValidator } from './schema-validator.js';
 
 export interface Filter {
@@ -67,6 +68,22 @@ export function parseFilter(input: unknown, locRoot = 'filters'): Filter | Pipel
     sessionId: v.session_id === '' ? null : (v.session_id ?? null),
     userId: v.user_id === '' ? null : (v.user_id ?? null),
   };
+}
+
+/** A subscription request: filters, and where to start when `from` is given. */
+export interface SubscribeRequest {
+  readonly filter: Filter;
+  readonly from: StartPosition | undefined;
+}
+
+/** Filters plus an optional `from` (see domain/position.ts). */
+export function parseSubscribeRequest(input: unknown, locRoot = 'filters'): SubscribeRequest | PipelineError {
+  const filter = parseFilter(input, locRoot);
+  if (filter instanceof PipelineError) return filter;
+  const raw = (input as { from?: unknown }).from;
+  if (raw === undefined || raw === null) return { filter, from: undefined };
+  const from = parseStartPosition(raw, [locRoot, 'from']);
+  return from instanceof PipelineError ? from : { filter, from };
 }
 
 export function matches(filter: Filter, event: Matchable): boolean {

@@ -10,7 +10,7 @@ import type { WebSocket } from 'ws';
 import { CloseCode } from '../../../protocol/close-codes.js';
 import type { SubscribeServerMessage } from '../../../protocol/messages.js';
 import { PipelineError, rateLimited } from '../../domain/errors.js';
-import { filterToWire, parseFilter } from '../../domain/filter.js';
+import { filterToWire, parseSubscribeRequest } from '../../domain/filter.js';
 import type { Subscription } from '../../delivery/router.js';
 import type { SubscriptionService } from '../../delivery/subscription-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
@@ -84,14 +84,16 @@ export class SubscribeConnection implements Connection {
       return;
     }
     const filterInput = type === 'update_filters' ? (msg as { filters?: unknown }).filters : msg;
-    const filter = parseFilter(filterInput, type === 'update_filters' ? 'filters' : 'config');
-    if (filter instanceof PipelineError) {
-      this.#sendError(filter);
+    const request = parseSubscribeRequest(filterInput, type === 'update_filters' ? 'filters' : 'config');
+    if (request instanceof PipelineError) {
+      this.#sendError(request);
       return;
     }
+    const { filter, from } = request;
     if (this.#sub !== undefined) {
-      this.#deps.subscriptions.setFilter(this.#sub, filter);
-      this.#send({ status: 'filters_updated', filters: filterToWire(filter) });
+      // In order with queued events, so the client knows where the new filters begin.
+      this.#deps.subscriptions.sendInOrder(this.#sub, 'filters_updated', { status: 'filters_updated', filters: filterToWire(filter) });
+      this.#deps.subscriptions.setFilter(this.#sub, filter, from);
       return;
     }
     if (this.#deps.subscriptions.full) {
@@ -102,8 +104,9 @@ export class SubscribeConnection implements Connection {
     clearTimeout(this.#subscribeTimer);
     this.#subscribeTimer = undefined;
     // Registering and acknowledging happen in one synchronous step: no event can precede the ack.
-    this.#sub = this.#deps.subscriptions.open(this.#sink, filter);
-    this.#send({ status: 'subscribed', subscriber_id: this.#sub.id, filters: filterToWire(filter) });
+    const head = this.#deps.subscriptions.head;
+    this.#sub = this.#deps.subscriptions.open(this.#sink, filter, from);
+    this.#send({ status: 'subscribed', subscriber_id: this.#sub.id, filters: filterToWire(filter), head_seq: head });
   }
 
   #armKeepalive(): void {

@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import type { DeliverySink } from '../../delivery/sink.js';
-import { eventTextFrame } from './frame.js';
+import { eventTextFrame, textFrame } from './frame.js';
 
 export const SOCKET_BUFFER_LIMIT_BYTES = 512 * 1024;
 
@@ -18,6 +18,10 @@ export class WsSink implements DeliverySink {
   readonly #socket: Socket;
 
   readonly encode = eventTextFrame;
+
+  encodeMessage(_kind: string, json: string): Buffer {
+    return textFrame(Buffer.from(json));
+  }
 
   constructor(ws: WebSocket, socket: Socket) {
     this.#ws = ws;

@@ -1,0 +1,156 @@
+/**
+ * @module delivery/catchup
+ * Resume without gap or duplicate: a subscription that starts in the past reads the stored
+ * matching events in `seq` order, then switches to live delivery.
+ *
+ * How it stays exact while publishers run at full speed:
+ * 1. The subscription is in the router *before* the first read, in catch-up mode: live events
+ *    that match are held here (not sent), so every event committed from then on is either
+ *    held or, if it committed before a read began, found by that read.
+ * 2. Pages are read after the cursor (the last `seq` sent), oldest first, and sent as the
+ *    socket drains, so a long replay never fills the subscriber's queue.
+ * 3. When a page comes back short, and no held event was dropped since that read began, every
+ *    matching event up to the store's head has been sent or is held. Held events above the
+ *    cursor go out in order, the subscription turns live, and `caught_up` names the position.
+ * Held events are bounded: past the bound they are dropped and the replay simply reads on from
+ * the store, where they are (ephemeral events, never stored, are not held at all).
+ *
+ * A position that can no longer be served (deleted history, or a `seq` beyond the head) gets an
+ * explicit `reset` naming the position served instead, never a silent skip.
+ */
+import { seqOfEventJson, type LiveEvent, type Seq } from '../domain/event.js';
+import { matches, type Filter } from '../domain/filter.js';
+import { startPositionToWire, type StartPosition } from '../domain/position.js';
+import type { InstantUs } from '../domain/timestamp.js';
+import type { EventStore } from '../storage/event-store.js';
+import type { Subscription } from './router.js';
+
+/** Why a start position could not be honoured. */
+export type ResetReason = 'history_deleted' | 'cursor_ahead';
+
+export interface CatchupDeps {
+  store: Pick<EventStore, 'query' | 'horizon'>;
+  /** The highest `seq` handed to delivery so far (the bus's position). */
+  head: () => Seq;
+  pageSize: number;
+  onReplayed: (n: number) => void;
+}
+
+export class Catchup {
+  /** The last `seq` sent (or passed over) to this subscriber. */
+  cursor: Seq = 0;
+  /** Only events received at or after this instant (a `from` time). */
+  fromUs: InstantUs | undefined;
+  #held: LiveEvent[] = [];
+  #drops = 0;
+  #cancelled = false;
+  readonly #maxHeld: number;
+
+  constructor(maxHeld: number) {
+    this.#maxHeld = maxHeld;
+  }
+
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  cancel(): void {
+    this.#cancelled = true;
+    this.#held = [];
+  }
+
+  /** Times held events were dropped for lack of room; the replay reads those from the store. */
+  get drops(): number {
+    return this.#drops;
+  }
+
+  /** A live event matching the subscription, while it catches up. */
+  hold(event: LiveEvent): void {
+    if (event.seq === null || event.seq <= this.cursor || this.#cancelled) return;
+    if (this.#held.length >= this.#maxHeld) {
+      this.#held = [];
+      this.#drops++;
+      return;
+    }
+    this.#held.push(event);
+  }
+
+  /** Takes the held events (in `seq` order, as the bus delivered them). */
+  takeHeld(): LiveEvent[] {
+    const held = this.#held;
+    this.#held = [];
+    return held;
+  }
+}
+
+/**
+ * Runs a catch-up for `sub` from `from` until it is live, cancelled or
+ * its connection closes. `sub.catchup` must already be set to `c` and `sub` be in the router.
+ */
+export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosition, deps: CatchupDeps): Promise<void> {
+  const send = (kind: string, body: Record<string, unknown>): void => sub.queue.pushControl(sub.sink.encodeMessage(kind, JSON.stringify(body)));
+  // A function, not a property read: the answer changes across every await below.
+  const stopped = (): boolean => c.cancelled || sub.queue.closed;
+  const horizon = await deps.store.horizon();
+  if (stopped()) return;
+  let sinceUs: InstantUs | undefined;
+  let reset: ResetReason | undefined;
+  switch (from.kind) {
+    case 'earliest':
+      c.cursor = horizon.purgedSeq;
+      break;
+    case 'latest':
+      c.cursor = deps.head();
+      break;
+    case 'seq':
+      if (from.seq > deps.head()) reset = 'cursor_ahead';
+      else if (from.seq < horizon.purgedSeq) reset = 'history_deleted';
+      c.cursor = reset === undefined ? from.seq : horizon.purgedSeq;
+      break;
+    case 'time':
+      if (horizon.purgedSeq > 0 && horizon.purgedUntilUs >= from.us) reset = 'history_deleted';
+      c.cursor = horizon.purgedSeq;
+      c.fromUs = from.us;
+      sinceUs = from.us - 1;
+      break;
+  }
+  if (reset !== undefined) {
+    send('reset', { type: 'reset', reason: reset, requested: startPositionToWire(from), from: c.cursor, head_seq: deps.head() });
+  }
+
+  for (;;) {
+    const drops = c.drops;
+    const filter: Filter = sub.filter;
+    const page = await deps.store.query({
+      eventTypes: [...filter.eventTypes],
+      sessionId: filter.sessionId ?? undefined,
+      userId: filter.userId ?? undefined,
+      afterSeq: c.cursor,
+      sinceUs,
+      order: 'asc',
+      limit: deps.pageSize,
+    });
+    if (stopped()) return;
+    for (const json of page) {
+      if (sub.queue.backlogged) {
+        await sub.queue.writable();
+        if (stopped()) return;
+      }
+      const seq = seqOfEventJson(json);
+      if (!sub.queue.push(sub.sink.encode({ json, seq }))) return;
+      c.cursor = seq;
+    }
+    deps.onReplayed(page.length);
+    if (page.length < deps.pageSize && c.drops === drops) break;
+  }
+
+  // Everything stored up to the head is sent or held: send the held ones above the cursor, go live.
+  for (const event of c.takeHeld()) {
+    if (event.seq === null || event.seq <= c.cursor) continue;
+    if (!matches(sub.filter, event) || (c.fromUs !== undefined && event.timestampUs < c.fromUs)) continue;
+    if (!sub.queue.push(sub.sink.encode(event))) return;
+    c.cursor = event.seq;
+  }
+  sub.catchup = undefined;
+  send('caught_up', { type: 'caught_up', seq: Math.max(c.cursor, deps.head()) });
+}
