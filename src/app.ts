@@ -19,6 +19,7 @@ import { eventRoutes } from './http/rest/events.js';
 import { statsRoutes } from './http/rest/stats.js';
 import type { Route } from './http/route.js';
 import { HttpServer } from './http/server.js';
+import { streamRoutes } from './http/sse/stream-route.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { RateLimiter } from './limits/rate-limiter.js';
 import { createLogger, errorFields, type Logger } from './log/logger.js';
@@ -102,8 +103,10 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const unsubscribeBus = bus.onEvents(subscriptions.deliver);
   const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });
 
+  const sse = streamRoutes({ subscriptions, heartbeatMs: config.sseHeartbeatMs });
   const apiRoutes: Route[] = [
     ...eventRoutes({ ingest, store, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes }),
+    ...sse.routes,
     ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
   ];
   const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];
@@ -145,6 +148,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
         clearInterval(pruneKeys);
         http.stopAccepting();
         await ingest.stop();
+        await sse.closeAll(Math.max(0, deadline - Date.now()));
         await http.closeConnections(Math.max(0, deadline - Date.now()));
         unsubscribeBus();
         await bus.close();

@@ -24,6 +24,18 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
+/**
+ * A reply that keeps the response open and writes to it over time (Server-Sent Events). The
+ * server writes the status and headers (with the security and CORS headers), then calls `start`.
+ */
+export interface StreamReply {
+  status: number;
+  headers: Record<string, string>;
+  start(res: ServerResponse): void;
+}
+
+export const isStreamReply = (r: Reply | StreamReply): r is StreamReply => 'start' in r;
+
 export const json = (status: number, body: unknown, headers?: Record<string, string>): Reply => ({
   status,
   body: JSON.stringify(body),

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RateClass } from '../limits/rate-limiter.js';
-import type { Reply } from './responses.js';
+import type { Reply, StreamReply } from './responses.js';
 
 export interface RequestContext {
   readonly req: IncomingMessage;
@@ -33,11 +33,13 @@ export interface Route {
   readonly versioned: boolean;
   readonly rate: RateClass | null;
   readonly auth: boolean;
+  /** Also accept the key as an `api_key` query parameter (for browsers' EventSource, which cannot set headers). */
+  readonly queryAuth?: boolean;
   readonly body: boolean;
   /** Overrides the server's body limit for this route (batch publish takes more). */
   readonly maxBodyBytes?: number;
   /** Listed in OpenAPI (false for the docs' own assets). */
   readonly documented: boolean;
   readonly doc: OpenApiOperation;
-  readonly handle: (ctx: RequestContext) => Reply | Promise<Reply>;
+  readonly handle: (ctx: RequestContext) => Reply | StreamReply | Promise<Reply | StreamReply>;
 }

@@ -15,7 +15,7 @@ import { errorFields, type Logger } from '../log/logger.js';
 import type { Authenticate } from './auth.js';
 import { readBody } from './body.js';
 import type { Cors } from './cors.js';
-import { errorReply, internalErrorReply, json, send, SECURITY_HEADERS } from './responses.js';
+import { errorReply, internalErrorReply, isStreamReply, json, send, SECURITY_HEADERS } from './responses.js';
 import type { Route } from './route.js';
 import { API_PREFIX, RouteTable } from './router.js';
 import { CLOSE_HANDSHAKE_GRACE_MS, type Connection } from './ws/connection.js';
@@ -108,11 +108,16 @@ export class HttpServer {
           throw rateLimited(decision.retryAfterSeconds);
         }
       }
-      if (route.auth) this.#deps.authenticate(req, null);
+      if (route.auth) this.#deps.authenticate(req, route.queryAuth === true ? url.searchParams : null);
       let body: Buffer | undefined;
       if (route.body) body = await readBody(req, route.maxBodyBytes ?? this.#deps.limits.maxBodyBytes);
       else await drain(req);
       const reply = await route.handle({ req, client, query: url.searchParams, params, body });
+      if (isStreamReply(reply)) {
+        res.writeHead(reply.status, { ...SECURITY_HEADERS, ...cors, ...reply.headers });
+        reply.start(res);
+        return;
+      }
       send(res, reply, cors);
     } catch (err) {
       if (err instanceof PipelineError) {
