@@ -192,6 +192,57 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         assert.equal(next?.seq, 3);
       }));
 
+    test('idempotency keys: a retry is a duplicate of the first event, another event under the key a conflict, also within one batch', () =>
+      withStore(factory, async (store) => {
+        const keyed = (key: string, payloadJson = '{"q":1}'): EventDraft => draft({ payloadJson, idempotency: { key, fingerprint: payloadJson } });
+        const [first] = await appendAll(store, [keyed('k1')]);
+        const results = await store.append([keyed('k1'), keyed('k1', '{"q":2}'), keyed('k2'), keyed('k2'), keyed('k2', '{"q":3}')]);
+        assert.deepEqual(results.map((r) => r.kind), ['duplicate', 'conflict', 'stored', 'duplicate', 'conflict']);
+        const dup = results[0];
+        assert.ok(dup?.kind === 'duplicate');
+        assert.deepEqual(dup.event, { seq: first?.seq, id: first?.id, json: first?.json });
+        const k2 = results[2];
+        const k2dup = results[3];
+        assert.ok(k2?.kind === 'stored' && k2dup?.kind === 'duplicate');
+        assert.equal(k2dup.event.seq, k2.event.seq);
+        assert.equal((await store.stats(0)).totalEvents, 2, 'duplicates and conflicts store nothing');
+        assert.equal(store.headSeq(), 2, 'and use no seq');
+      }));
+
+    test('idempotency keys outlive a delete of their event, until pruned', () =>
+      withStore(factory, async (store) => {
+        const keyed = draft({ receivedAtUs: T0, idempotency: { key: 'k', fingerprint: 'f' } });
+        const [first] = await appendAll(store, [keyed]);
+        await store.deleteBefore();
+        const [again] = await store.append([keyed]);
+        assert.ok(again?.kind === 'duplicate');
+        assert.equal(again.event.id, first?.id);
+        assert.equal(await store.pruneIdempotencyKeys(T0), 0, 'keys newer than the cut stay');
+        assert.equal(await store.pruneIdempotencyKeys(T0 + 1), 1);
+        const [fresh] = await store.append([keyed]);
+        assert.equal(fresh?.kind, 'stored');
+      }));
+
+    test('the horizon records how far deletes reached, and only grows', () =>
+      withStore(factory, async (store) => {
+        assert.deepEqual(await store.horizon(), { purgedSeq: 0, purgedUntilUs: 0 });
+        await appendAll(store, [draft({ receivedAtUs: T0 }), draft({ receivedAtUs: T0 + 10 }), draft({ receivedAtUs: T0 + 20 })]);
+        await store.deleteBefore(T0 + 5);
+        assert.deepEqual(await store.horizon(), { purgedSeq: 1, purgedUntilUs: T0 });
+        await store.deleteBefore(T0 + 5);
+        assert.deepEqual(await store.horizon(), { purgedSeq: 1, purgedUntilUs: T0 }, 'a delete that removes nothing moves nothing');
+        await store.deleteBefore();
+        assert.deepEqual(await store.horizon(), { purgedSeq: 3, purgedUntilUs: T0 + 20 });
+      }));
+
+    test('queries by any of several types', () =>
+      withStore(factory, async (store) => {
+        await appendAll(store, [draft({ eventType: 'quiz_started' }), draft({ eventType: 'answer_submitted' }), draft({ eventType: 'quiz_completed' })]);
+        const got = await store.query({ eventTypes: ['quiz_started', 'quiz_completed'], order: 'asc', limit: 10 });
+        assert.deepEqual(got.map(seqOfEventJson), [1, 3]);
+        assert.equal((await store.query({ eventTypes: [], limit: 10 })).length, 3, 'an empty list means any type');
+      }));
+
     test('after close every call rejects', () =>
       withStore(factory, async (store) => {
         await store.close();
