@@ -70,11 +70,12 @@ describe('idempotent publish', () => {
     ws.send(e);
     ws.send(e);
     ws.send({ ...e, payload: { other: true } });
-    const [a, b, c] = (await ws.count(3)) as { status: string; event_id: string; seq: number; duplicate?: boolean; code?: string }[];
-    assert.equal(a?.status, 'ok');
-    assert.deepEqual(b, { status: 'ok', event_id: a?.event_id, seq: a?.seq, duplicate: true });
-    assert.equal(c?.status, 'error');
-    assert.equal(c?.code, 'IDEMPOTENCY_KEY_CONFLICT');
+    type Ack = { status: string; event_id: string; seq: number; duplicate?: boolean; code?: string };
+    const [a, b, c] = (await ws.count(3)) as [Ack, Ack, Ack];
+    assert.equal(a.status, 'ok');
+    assert.deepEqual(b, { status: 'ok', event_id: a.event_id, seq: a.seq, duplicate: true });
+    assert.equal(c.status, 'error');
+    assert.equal(c.code, 'IDEMPOTENCY_KEY_CONFLICT');
     ws.close();
     assert.equal(await count('idem-ws'), 1);
   });
@@ -91,8 +92,8 @@ describe('idempotent publish', () => {
     const results = (await res.json()) as { status: string; event_id?: string; duplicate?: boolean; detail?: { loc: unknown[] }[] }[];
     assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'error', 'ok']);
     assert.equal(results[1]?.duplicate, true);
-    assert.equal(results[1]?.event_id, results[0]?.event_id);
-    assert.deepEqual(results[2]?.detail?.[0]?.loc, ['body', 2, 'idempotency_key']);
+    assert.equal(results[1].event_id, results[0]?.event_id);
+    assert.deepEqual(results[2].detail?.[0]?.loc, ['body', 2, 'idempotency_key']);
     assert.equal(await count('idem-batch'), 2);
     // The same batch again: every keyed item is now a duplicate; the unkeyed one is new.
     const again = (await (await fetch(`${srv.url}/api/v1/events/batch`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(items.slice(0, 2)) })).json()) as { duplicate?: boolean }[];
