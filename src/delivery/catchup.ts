@@ -19,7 +19,7 @@
  * explicit `reset` naming the position served instead, never a silent skip.
  */
 import { seqOfEventJson, type LiveEvent, type Seq } from '../domain/event.js';
-import { matches, type Filter } from '../domain/filter.js';
+import type { Filter } from '../domain/filter.js';
 import { startPositionToWire, type StartPosition } from '../domain/position.js';
 import type { InstantUs } from '../domain/timestamp.js';
 import type { EventStore } from '../storage/event-store.js';
@@ -42,12 +42,16 @@ export class Catchup {
   /** Only events received at or after this instant (a `from` time). */
   fromUs: InstantUs | undefined;
   #held: LiveEvent[] = [];
+  #heldBytes = 0;
   #drops = 0;
   #cancelled = false;
   readonly #maxHeld: number;
+  readonly #maxHeldBytes: number;
 
-  constructor(maxHeld: number) {
+  /** Holds at most `maxHeld` live events and `maxHeldBytes` of their JSON (the send-queue bounds). */
+  constructor(maxHeld: number, maxHeldBytes: number) {
     this.#maxHeld = maxHeld;
+    this.#maxHeldBytes = maxHeldBytes;
   }
 
   get cancelled(): boolean {
@@ -57,6 +61,7 @@ export class Catchup {
   cancel(): void {
     this.#cancelled = true;
     this.#held = [];
+    this.#heldBytes = 0;
   }
 
   /** Times held events were dropped for lack of room; the replay reads those from the store. */
@@ -67,18 +72,21 @@ export class Catchup {
   /** A live event matching the subscription, while it catches up. */
   hold(event: LiveEvent): void {
     if (event.seq === null || event.seq <= this.cursor || this.#cancelled) return;
-    if (this.#held.length >= this.#maxHeld) {
+    if (this.#held.length >= this.#maxHeld || this.#heldBytes + event.json.length > this.#maxHeldBytes) {
       this.#held = [];
+      this.#heldBytes = 0;
       this.#drops++;
       return;
     }
     this.#held.push(event);
+    this.#heldBytes += event.json.length;
   }
 
   /** Takes the held events (in `seq` order, as the bus delivered them). */
   takeHeld(): LiveEvent[] {
     const held = this.#held;
     this.#held = [];
+    this.#heldBytes = 0;
     return held;
   }
 }
@@ -144,10 +152,11 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
     if (page.length < deps.pageSize && c.drops === drops) break;
   }
 
-  // Everything stored up to the head is sent or held: send the held ones above the cursor, go live.
+  // Everything stored up to the head is sent or held: send the held ones above the cursor, go
+  // live. Each event was matched against the filters current when it was read or held.
   for (const event of c.takeHeld()) {
     if (event.seq === null || event.seq <= c.cursor) continue;
-    if (!matches(sub.filter, event) || (c.fromUs !== undefined && event.timestampUs < c.fromUs)) continue;
+    if (c.fromUs !== undefined && event.timestampUs < c.fromUs) continue;
     if (!sub.queue.push(sub.sink.encode(event))) return;
     c.cursor = event.seq;
   }

@@ -124,7 +124,7 @@ export class SubscriptionService {
 
   #startCatchup(sub: Subscription, from: StartPosition): void {
     sub.catchup?.cancel();
-    const c = new Catchup(this.#limits.maxEvents);
+    const c = new Catchup(this.#limits.maxEvents, this.#limits.maxBytes);
     sub.catchup = c;
     runCatchup(sub, c, from, {
       store: this.#store,

@@ -89,11 +89,12 @@ describe('idempotent publish', () => {
     ];
     const res = await fetch(`${srv.url}/api/v1/events/batch`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(items) });
     assert.equal(res.status, 200);
-    const results = (await res.json()) as { status: string; event_id?: string; duplicate?: boolean; detail?: { loc: unknown[] }[] }[];
-    assert.deepEqual(results.map((r) => r.status), ['ok', 'ok', 'error', 'ok']);
-    assert.equal(results[1]?.duplicate, true);
-    assert.equal(results[1].event_id, results[0]?.event_id);
-    assert.deepEqual(results[2].detail?.[0]?.loc, ['body', 2, 'idempotency_key']);
+    type Item = { status: string; event_id?: string; duplicate?: boolean; detail?: { loc: unknown[] }[] };
+    const [first, retry, changed, plain] = (await res.json()) as [Item, Item, Item, Item];
+    assert.deepEqual([first, retry, changed, plain].map((r) => r.status), ['ok', 'ok', 'error', 'ok']);
+    assert.equal(retry.duplicate, true);
+    assert.equal(retry.event_id, first.event_id);
+    assert.deepEqual(changed.detail?.map((d) => d.loc), [['body', 2, 'idempotency_key']]);
     assert.equal(await count('idem-batch'), 2);
     // The same batch again: every keyed item is now a duplicate; the unkeyed one is new.
     const again = (await (await fetch(`${srv.url}/api/v1/events/batch`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(items.slice(0, 2)) })).json()) as { duplicate?: boolean }[];
