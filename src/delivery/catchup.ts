@@ -18,7 +18,7 @@
  * A position that can no longer be served (deleted history, or a `seq` beyond the head) gets an
  * explicit `reset` naming the position served instead, never a silent skip.
  */
-import { seqOfEventJson, type LiveEvent, type Seq } from '../domain/event.js';
+import { seqOfEventJson, type EventJson, type LiveEvent, type Seq } from '../domain/event.js';
 import type { Filter } from '../domain/filter.js';
 import { startPositionToWire, type StartPosition } from '../domain/position.js';
 import type { InstantUs } from '../domain/timestamp.js';
@@ -139,17 +139,11 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
       limit: deps.pageSize,
     });
     if (stopped()) return;
-    for (const json of page) {
-      if (sub.queue.backlogged) {
-        await sub.queue.writable();
-        if (stopped()) return;
-      }
-      const seq = seqOfEventJson(json);
-      if (!sub.queue.push(sub.sink.encode({ json, seq }))) return;
-      c.cursor = seq;
-    }
-    deps.onReplayed(page.length);
+    if (!(await sendPage(sub, c, page, stopped, deps.onReplayed))) return;
     if (page.length < deps.pageSize && c.drops === drops) break;
+    // Let commits, acks and other subscribers run between pages: a long replay never holds the loop.
+    await new Promise((resolve) => setImmediate(resolve));
+    if (stopped()) return;
   }
 
   // Everything stored up to the head is sent or held: send the held ones above the cursor, go
@@ -162,4 +156,37 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
   }
   sub.catchup = undefined;
   send('caught_up', { type: 'caught_up', seq: Math.max(c.cursor, deps.head()) });
+}
+
+/**
+ * Writes one page of stored events, corked so a page costs a few writes rather than one per
+ * event, and pausing whenever the socket is full. Resolves false when the subscriber went away.
+ */
+async function sendPage(sub: Subscription, c: Catchup, page: readonly EventJson[], stopped: () => boolean, onReplayed: (n: number) => void): Promise<boolean> {
+  let sent = 0;
+  let corked = false;
+  const cork = (on: boolean): void => {
+    if (on === corked) return;
+    corked = on;
+    if (on) sub.sink.cork?.();
+    else sub.sink.uncork?.();
+  };
+  try {
+    for (const json of page) {
+      if (sub.queue.backlogged) {
+        cork(false);
+        await sub.queue.writable();
+        if (stopped()) return false;
+      }
+      cork(true);
+      const seq = seqOfEventJson(json);
+      if (!sub.queue.push(sub.sink.encode({ json, seq }))) return false;
+      c.cursor = seq;
+      sent++;
+    }
+    return true;
+  } finally {
+    cork(false);
+    onReplayed(sent);
+  }
 }
