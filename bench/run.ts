@@ -32,6 +32,19 @@ const work = mkdtempSync(join(tmpdir(), 'rep-bench-'));
 let dbCounter = 0;
 const freshDb = () => join(work, `db-${++dbCounter}.db`);
 
+let historyDb: Promise<string> | undefined;
+/** The database of HISTORY_EVENTS stored events, populated once and shared by the scenarios that only read it. */
+function populatedDb(): Promise<string> {
+  historyDb ??= (async () => {
+    const db = freshDb();
+    log(`populating ${HISTORY_EVENTS.toLocaleString('en-US')} events`);
+    await populate(db, HISTORY_EVENTS, (n) => process.stderr.write(`  populated ${n}\r`));
+    process.stderr.write('\n');
+    return db;
+  })();
+  return historyDb;
+}
+
 function log(msg: string): void {
   process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`);
 }
@@ -83,9 +96,11 @@ const scenarios: { name: string; run: () => Promise<void> }[] = [
     run: async () => {
       type R = { rps: number; p99: number };
       const batch = 100;
-      const ours = await withServer('ours', (p) => runClient<R>('rest', { url: p.url, method: 'POST', connections: 10, seconds: SECONDS, batch }));
-      record(`REST batch publish, ${batch} events per request, 10 connections`, 'events/s', ours.rps * batch, null);
-      record(`REST batch publish, ${batch} events per request, 10 connections`, 'p99 ms', ours.p99, null, 'lower');
+      const args = (url: string) => ({ url, method: 'POST', connections: 10, seconds: SECONDS, batch });
+      const ours = await withServer('ours', (p) => runClient<R>('rest', args(p.url)));
+      const floor = await withServer('floor-http', (p) => runClient<R>('rest', args(p.url)));
+      record(`REST batch publish, ${batch} events per request, 10 connections`, 'events/s', ours.rps * batch, floor.rps * batch);
+      record(`REST batch publish, ${batch} events per request, 10 connections`, 'p99 ms', ours.p99, floor.p99, 'lower');
     },
   },
   ...[1, 100, 1000].map((subscribers) => ({
@@ -122,10 +137,7 @@ const scenarios: { name: string; run: () => Promise<void> }[] = [
   {
     name: 'history',
     run: async () => {
-      const db = freshDb();
-      log(`history: populating ${HISTORY_EVENTS.toLocaleString('en-US')} events`);
-      await populate(db, HISTORY_EVENTS, (n) => process.stderr.write(`  populated ${n}\r`));
-      process.stderr.write('\n');
+      const db = await populatedDb();
       const label = `${HISTORY_EVENTS.toLocaleString('en-US')} events`;
       type R = { rps: number; p50: number; p99: number; non2xx: number };
       const sessionPaths = Array.from({ length: 1000 }, (_, i) => `/api/v1/events?session_id=session-${i}&limit=100`);
@@ -140,6 +152,26 @@ const scenarios: { name: string; run: () => Promise<void> }[] = [
       const stats = await withServer('ours', (p) => runClient<R>('rest', { url: p.url, method: 'GET', connections: 1, seconds: Math.min(SECONDS, 5), paths: ['/api/v1/stats'] }), db);
       record(`GET /stats, ${label}`, 'requests/s', stats.rps, null);
       record(`GET /stats, ${label}`, 'p99 ms', stats.p99, null, 'lower');
+    },
+  },
+  {
+    name: 'replay',
+    run: async () => {
+      // Reads only: the history database when that scenario ran, else populated here.
+      const db = await populatedDb();
+      const label = `${HISTORY_EVENTS.toLocaleString('en-US')} stored events`;
+      type R = { eventsPerSecond: number; rounds: { events: number; ms: number }[] };
+      // populate() spreads events over 1,000 sessions: one session holds 0.1% of them.
+      const variants = [
+        { name: `Replay (catch-up) from earliest, ${label}`, filter: {}, expected: HISTORY_EVENTS },
+        { name: `Replay (catch-up) from earliest, one session_id (0.1%), ${label}`, filter: { session_id: 'session-7' }, expected: HISTORY_EVENTS / 1000 },
+      ];
+      for (const v of variants) {
+        const args = (wsUrl: string) => ({ wsUrl, filter: v.filter, rounds: 3, expected: v.expected });
+        const ours = await withServer('ours', (p) => runClient<R>('replay', args(p.wsUrl)), db);
+        const floor = await withServer('floor-ws', (p) => runClient<R>('replay', args(p.wsUrl)), db);
+        record(v.name, 'events/s', ours.eventsPerSecond, floor.eventsPerSecond);
+      }
     },
   },
   {

@@ -46,7 +46,8 @@ await new Promise<void>((resolve) => {
     const now = performance.now();
     while (i < total && start + (i * 1000) / args.rate <= now) {
       const t = start + (i * 1000) / args.rate;
-      pub.send(`{"event_type":"timer_tick","source":"bench","session_id":"latency","user_id":"u","payload":{"t":${t}}}`);
+      // A stored type: timer_tick is ephemeral by default in our server (never stored), which the floor cannot tell.
+      pub.send(`{"event_type":"answer_submitted","source":"bench","session_id":"latency","user_id":"u","payload":{"t":${t}}}`);
       i++;
     }
     if (i >= total) resolve();
