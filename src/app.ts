@@ -12,6 +12,7 @@ import type { Config } from './config/schema.js';
 import { SubscriptionService } from './delivery/subscription-service.js';
 import { createEventValidator } from './domain/event.js';
 import { createAuthenticator } from './http/auth.js';
+import { clientAddressResolver } from './http/client-address.js';
 import { Cors } from './http/cors.js';
 import { buildOpenApi } from './http/openapi.js';
 import { docsRoutes } from './http/rest/docs.js';
@@ -114,6 +115,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     routes,
     authenticate: createAuthenticator(config.requireAuth, config.apiKey),
     cors: new Cors(config.corsOrigins),
+    clientAddress: clientAddressResolver(config.trustedProxies),
     rateLimiter,
     limits: {
       maxBodyBytes: config.maxBodyBytes,

@@ -40,3 +40,16 @@ test('config - cross-checks: a key when auth is on, body limit above payload lim
   assert.throws(() => loadConfig({ REQUIRE_AUTH: 'true' }), /API_KEY: must be set/);
   assert.throws(() => loadConfig({ MAX_BODY_BYTES: '65536' }), /MAX_BODY_BYTES: must be larger than MAX_PAYLOAD_BYTES/);
 });
+
+test('config - a non-loopback bind with auth off refuses to start, unless ALLOW_INSECURE=true', () => {
+  assert.throws(() => loadConfig({ HOST: '0.0.0.0' }), /HOST: 0\.0\.0\.0 is reachable from other machines and REQUIRE_AUTH is off/);
+  assert.throws(() => loadConfig({ HOST: '10.1.2.3' }), /ALLOW_INSECURE=true/);
+  assert.equal(loadConfig({ HOST: '0.0.0.0', ALLOW_INSECURE: 'true' }).host, '0.0.0.0');
+  assert.equal(loadConfig({ HOST: '0.0.0.0', REQUIRE_AUTH: 'true', API_KEY: 'k' }).host, '0.0.0.0');
+  for (const host of ['127.0.0.1', '127.0.0.2', 'localhost', '::1', '[::1]']) assert.equal(loadConfig({ HOST: host }).host, host);
+});
+
+test('config - TRUSTED_PROXIES takes IP addresses only', () => {
+  assert.deepEqual(loadConfig({ TRUSTED_PROXIES: '127.0.0.1, ::1' }).trustedProxies, ['127.0.0.1', '::1']);
+  assert.throws(() => loadConfig({ TRUSTED_PROXIES: 'proxy.internal' }), /TRUSTED_PROXIES: not IP addresses: proxy.internal/);
+});

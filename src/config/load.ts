@@ -29,6 +29,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   const config = { ...out, ...overrides } as Config;
   if (problems.length === 0) {
     if (config.requireAuth && config.apiKey === null) problems.push('API_KEY: must be set when REQUIRE_AUTH=true');
+    if (!isLoopback(config.host) && !config.requireAuth && !config.allowInsecure) {
+      problems.push(
+        `HOST: ${config.host} is reachable from other machines and REQUIRE_AUTH is off, so anyone who can reach the port could read and delete every event; set REQUIRE_AUTH=true and API_KEY, or ALLOW_INSECURE=true to accept that`,
+      );
+    }
     if (config.maxBodyBytes <= config.maxPayloadBytes) {
       problems.push(`MAX_BODY_BYTES: must be larger than MAX_PAYLOAD_BYTES (${config.maxPayloadBytes}), got ${config.maxBodyBytes}`);
     }
@@ -41,4 +46,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, corsOrigins: Object.freeze([...config.corsOrigins]) });
+}
+
+/** Loopback names and addresses: only this machine can connect. */
+export function isLoopback(host: string): boolean {
+  const h = host.trim().toLowerCase().replace(/^\[|\]$/g, '');
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }

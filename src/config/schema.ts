@@ -5,6 +5,7 @@
  */
 import { DEFAULT_MAX_PAYLOAD_BYTES, DEFAULT_MAX_PAYLOAD_DEPTH, DEFAULT_MAX_PAYLOAD_KEYS } from '../domain/event.js';
 import { DEFAULT_SUBSCRIBER_QUEUE_MAX_BYTES, DEFAULT_SUBSCRIBER_QUEUE_MAX_EVENTS } from '../delivery/send-queue.js';
+import { isIP } from 'node:net';
 import { EVENT_TYPES, type EventType } from '../../protocol/event-types.js';
 import type { RateLimit } from '../limits/rate-limiter.js';
 import type { LogLevel } from '../log/logger.js';
@@ -36,6 +37,8 @@ export interface Config {
   keepaliveIntervalMs: number;
   wsPingIntervalMs: number;
   shutdownTimeoutMs: number;
+  allowInsecure: boolean;
+  trustedProxies: readonly string[];
   ephemeralEventTypes: readonly EventType[];
   idempotencyKeyTtlHours: number;
   replayPageSize: number;
@@ -128,6 +131,24 @@ export const SETTINGS = [
   setting({ key: 'keepaliveIntervalMs', env: 'KEEPALIVE_INTERVAL_MS', default: '30000', doc: 'Quiet time on a subscribe socket before the server sends `{"type":"keepalive"}`, in ms', parse: int(100) }),
   setting({ key: 'wsPingIntervalMs', env: 'WS_PING_INTERVAL_MS', default: '30000', doc: 'WebSocket ping interval, in ms; a peer that has not answered the previous ping is disconnected', parse: int(100) }),
   setting({ key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', doc: 'Longest a graceful shutdown waits for commits and sockets, in ms', parse: int(0) }),
+  setting({
+    key: 'allowInsecure',
+    env: 'ALLOW_INSECURE',
+    default: 'false',
+    doc: 'Start even when HOST is not a loopback address and REQUIRE_AUTH is off (anyone who can reach the port reads every event)',
+    parse: bool,
+  }),
+  setting({
+    key: 'trustedProxies',
+    env: 'TRUSTED_PROXIES',
+    default: '',
+    doc: 'Comma-separated addresses of reverse proxies whose `X-Forwarded-For` is believed for per-address limits; empty: the peer address is the client',
+    parse: (r) => {
+      const list = r.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const bad = list.filter((x) => isIP(x) === 0);
+      return bad.length > 0 ? { error: `not IP addresses: ${bad.join(', ')}` } : list;
+    },
+  }),
   setting({
     key: 'ephemeralEventTypes',
     env: 'EPHEMERAL_EVENT_TYPES',

@@ -16,7 +16,8 @@
  * the store, where they are (ephemeral events, never stored, are not held at all).
  *
  * A position that can no longer be served (deleted history, or a `seq` beyond the head) gets an
- * explicit `reset` naming the position served instead, never a silent skip.
+ * explicit `reset` naming the position served instead, never a silent skip. The deletion
+ * horizon is read before and after every page, so a delete racing the replay is reported too.
  */
 import { seqOfEventJson, type EventJson, type LiveEvent, type Seq } from '../domain/event.js';
 import type { Filter } from '../domain/filter.js';
@@ -128,6 +129,14 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
 
   for (;;) {
     const drops = c.drops;
+    // History deleted since the last page (a DELETE or retention purge racing the replay):
+    // say so rather than skip it, then go on from the new horizon.
+    const before = await deps.store.horizon();
+    if (stopped()) return;
+    if (before.purgedSeq > c.cursor) {
+      send('reset', { type: 'reset', reason: 'history_deleted', requested: c.cursor, from: before.purgedSeq, head_seq: deps.head() });
+      c.cursor = before.purgedSeq;
+    }
     const filter: Filter = sub.filter;
     const page = await deps.store.query({
       eventTypes: [...filter.eventTypes],
@@ -138,6 +147,9 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
       order: 'asc',
       limit: deps.pageSize,
     });
+    if (stopped()) return;
+    // A delete that landed while the page was read may have cut into it: read it again.
+    if ((await deps.store.horizon()).purgedSeq !== before.purgedSeq) continue;
     if (stopped()) return;
     if (!(await sendPage(sub, c, page, stopped, deps.onReplayed))) return;
     if (page.length < deps.pageSize && c.drops === drops) break;

@@ -15,6 +15,7 @@ import { errorFields, type Logger } from '../log/logger.js';
 import type { Authenticate } from './auth.js';
 import { readBody } from './body.js';
 import type { Cors } from './cors.js';
+import type { ClientAddressOf } from './client-address.js';
 import { errorReply, internalErrorReply, isStreamReply, json, send, SECURITY_HEADERS } from './responses.js';
 import type { Route } from './route.js';
 import { API_PREFIX, RouteTable } from './router.js';
@@ -36,6 +37,8 @@ export interface HttpServerDeps {
   cors: Cors;
   rateLimiter: RateLimiter;
   limits: HttpLimits;
+  /** Who a request counts against for per-address limits (see http/client-address.ts). */
+  clientAddress: ClientAddressOf;
   publish: PublishDeps;
   subscribe: SubscribeDeps;
   log: Logger;
@@ -100,7 +103,7 @@ export class HttpServer {
         return;
       }
       const { route, params } = match;
-      const client = clientAddress(req);
+      const client = this.#deps.clientAddress(req);
       if (route.rate !== null) {
         const decision = this.#deps.rateLimiter.take(client, route.rate);
         if (!decision.ok) {
@@ -148,7 +151,7 @@ export class HttpServer {
       rejectUpgrade(socket, refusal.status, { detail: refusal.detail });
       return;
     }
-    const client = clientAddress(req);
+    const client = this.#deps.clientAddress(req);
     const open = this.#wsPerClient.get(client) ?? 0;
     this.#wsPerClient.set(client, open + 1);
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
@@ -190,7 +193,7 @@ export class HttpServer {
       throw err;
     }
     const limit = this.#deps.limits.maxWsConnectionsPerIp;
-    if ((this.#wsPerClient.get(clientAddress(req)) ?? 0) >= limit) {
+    if ((this.#wsPerClient.get(this.#deps.clientAddress(req)) ?? 0) >= limit) {
       return { status: 429, detail: `Too many WebSocket connections from this address (limit ${limit})` };
     }
     return undefined;
@@ -250,11 +253,6 @@ function requestUrl(req: IncomingMessage): URL {
   } catch (err) {
     throw new PipelineError('REQUEST_MALFORMED', 'Bad Request', { cause: err });
   }
-}
-
-/** Who a request counts against. Proxies are not trusted: the peer address is the client. */
-function clientAddress(req: IncomingMessage): string {
-  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /** Discards a body the route does not read, so keep-alive connections stay usable. */

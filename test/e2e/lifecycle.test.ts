@@ -73,3 +73,10 @@ test('invalid configuration: the server refuses to start and names the variable'
     return true;
   });
 });
+
+test('secure default: binding beyond loopback with auth off refuses to start with a clear message', async () => {
+  await assert.rejects(startChildServer({ HOST: '0.0.0.0' }), (err: Error) => {
+    assert.match(err.message, /HOST: 0\.0\.0\.0 is reachable from other machines and REQUIRE_AUTH is off/);
+    return true;
+  });
+});
