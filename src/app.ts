@@ -17,6 +17,7 @@ import { Cors } from './http/cors.js';
 import { buildOpenApi } from './http/openapi.js';
 import { docsRoutes } from './http/rest/docs.js';
 import { eventRoutes } from './http/rest/events.js';
+import { privacyRoutes } from './http/rest/privacy.js';
 import { statsRoutes } from './http/rest/stats.js';
 import type { Route } from './http/route.js';
 import { HttpServer } from './http/server.js';
@@ -42,6 +43,8 @@ export const VERSION = ((): string => {
   return '0.0.0';
 })();
 
+/** How often events older than RETENTION_DAYS are purged. */
+const RETENTION_CHECK_INTERVAL_MS = 3_600_000;
 /** How often idempotency keys past their time are forgotten. */
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
 
@@ -97,6 +100,19 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     counters,
     log,
   );
+  const purgeExpired = (): void => {
+    if (config.retentionDays === 0) return;
+    const beforeUs = clock() - config.retentionDays * 86_400_000_000;
+    store.deleteBefore(beforeUs, { actor: 'retention', atUs: clock(), action: 'retention_purge' }).then(
+      (n) => {
+        if (n > 0) log.info('retention purge', { deleted: n, retention_days: config.retentionDays });
+      },
+      (err: unknown) => log.warning('retention purge failed', errorFields(err)),
+    );
+  };
+  purgeExpired();
+  const retention = setInterval(purgeExpired, RETENTION_CHECK_INTERVAL_MS);
+  retention.unref();
   const pruneKeys = setInterval(() => {
     store.pruneIdempotencyKeys(clock() - config.idempotencyKeyTtlHours * 3_600_000_000).catch((err: unknown) => log.warning('pruning idempotency keys failed', errorFields(err)));
   }, IDEMPOTENCY_PRUNE_INTERVAL_MS);
@@ -106,8 +122,9 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
 
   const sse = streamRoutes({ subscriptions, heartbeatMs: config.sseHeartbeatMs });
   const apiRoutes: Route[] = [
-    ...eventRoutes({ ingest, store, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes }),
+    ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes }),
     ...sse.routes,
+    ...privacyRoutes({ store, clock }),
     ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
   ];
   const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];
@@ -148,6 +165,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
         log.info('shutting down');
         const deadline = Date.now() + config.shutdownTimeoutMs;
         clearInterval(pruneKeys);
+        clearInterval(retention);
         http.stopAccepting();
         await ingest.stop();
         await sse.closeAll(Math.max(0, deadline - Date.now()));

@@ -39,6 +39,7 @@ export interface Config {
   shutdownTimeoutMs: number;
   allowInsecure: boolean;
   trustedProxies: readonly string[];
+  retentionDays: number;
   ephemeralEventTypes: readonly EventType[];
   idempotencyKeyTtlHours: number;
   replayPageSize: number;
@@ -148,6 +149,13 @@ export const SETTINGS = [
       const bad = list.filter((x) => isIP(x) === 0);
       return bad.length > 0 ? { error: `not IP addresses: ${bad.join(', ')}` } : list;
     },
+  }),
+  setting({
+    key: 'retentionDays',
+    env: 'RETENTION_DAYS',
+    default: '0',
+    doc: 'Delete events older than this many days (checked at start and hourly, each purge audited); 0 keeps everything',
+    parse: int(0, 36_500),
   }),
   setting({
     key: 'ephemeralEventTypes',

@@ -8,12 +8,22 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { PipelineError } from '../domain/errors.js';
 
-export type Authenticate = (req: IncomingMessage, query: URLSearchParams | null) => void;
+/** Who made a request, as far as the credential says: what audit records name. */
+export interface Principal {
+  /** `api-key` (the shared key) or `anonymous` (auth off), then `@` and the client address. */
+  readonly actor: string;
+}
+
+/** Checks the request's credential; returns who it is, or throws AUTH_REQUIRED. */
+export type Authenticate = (req: IncomingMessage, query: URLSearchParams | null) => Principal;
 
 const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
+const ANONYMOUS: Principal = { actor: 'anonymous' };
+const SHARED_KEY: Principal = { actor: 'api-key' };
+
 export function createAuthenticator(requireAuth: boolean, apiKey: string | null): Authenticate {
-  if (!requireAuth || apiKey === null) return () => undefined;
+  if (!requireAuth || apiKey === null) return () => ANONYMOUS;
   const expected = digest(apiKey);
   return (req, query) => {
     const header = req.headers['x-api-key'];
@@ -21,5 +31,6 @@ export function createAuthenticator(requireAuth: boolean, apiKey: string | null)
     if (given === undefined || !timingSafeEqual(digest(given), expected)) {
       throw new PipelineError('AUTH_REQUIRED', 'Invalid or missing API key');
     }
+    return SHARED_KEY;
   };
 }

@@ -13,6 +13,8 @@ export interface RequestContext {
   readonly client: string;
   readonly query: URLSearchParams;
   readonly params: Readonly<Record<string, string>>;
+  /** Who is asking, with the client address: `api-key@10.0.0.7`, `anonymous@127.0.0.1`. */
+  readonly actor: string;
   /** The raw body, for routes with `body: true`. */
   readonly body: Buffer | undefined;
 }

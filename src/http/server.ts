@@ -111,11 +111,11 @@ export class HttpServer {
           throw rateLimited(decision.retryAfterSeconds);
         }
       }
-      if (route.auth) this.#deps.authenticate(req, route.queryAuth === true ? url.searchParams : null);
+      const principal = route.auth ? this.#deps.authenticate(req, route.queryAuth === true ? url.searchParams : null) : { actor: 'anonymous' };
       let body: Buffer | undefined;
       if (route.body) body = await readBody(req, route.maxBodyBytes ?? this.#deps.limits.maxBodyBytes);
       else await drain(req);
-      const reply = await route.handle({ req, client, query: url.searchParams, params, body });
+      const reply = await route.handle({ req, client, actor: `${principal.actor}@${client}`, query: url.searchParams, params, body });
       if (isStreamReply(reply)) {
         res.writeHead(reply.status, { ...SECURITY_HEADERS, ...cors, ...reply.headers });
         reply.start(res);

@@ -243,6 +243,36 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.query({ eventTypes: [], limit: 10 })).length, 3, 'an empty list means any type');
       }));
 
+    test('erasing a user removes their events, counts and idempotency copies, and is audited', () =>
+      withStore(factory, async (store) => {
+        const keyed = draft({ userId: 'u1', receivedAtUs: T0 + 1, idempotency: { key: 'u1-k', fingerprint: 'f' } });
+        const stored = await appendAll(store, [
+          draft({ userId: 'u1', eventType: 'quiz_started', receivedAtUs: T0 }),
+          keyed,
+          draft({ userId: 'u2', eventType: 'quiz_started', receivedAtUs: T0 + 2 }),
+          draft({ userId: 'u1', eventType: 'quiz_completed', receivedAtUs: T0 + 3 }),
+        ]);
+        assert.equal(await store.eraseUser('u1', { actor: 'admin-key', atUs: T0 + 10 }), 3);
+        assert.deepEqual((await store.query({ userId: 'u1', limit: 10 })).length, 0);
+        assert.equal(await store.getById(stored[0]?.id ?? ''), undefined);
+        const stats = await store.stats(T0 - 1);
+        assert.equal(stats.totalEvents, 1);
+        assert.equal(stats.eventsSince, 1);
+        assert.deepEqual(stats.byType, [{ eventType: 'quiz_started', count: 1, lastSeenUs: T0 + 2 }]);
+        const [again] = await store.append([keyed]);
+        assert.equal(again?.kind, 'stored', 'the retry copy of the erased event is gone too');
+        await store.deleteBefore(T0 + 3, { actor: 'ops', atUs: T0 + 20, action: 'delete_events' });
+        const audit = await store.listAudit(10);
+        assert.deepEqual(
+          audit.map((a) => [a.action, a.actor, a.target, a.count]),
+          [
+            ['delete_events', 'ops', '2026-01-15T10:00:00.000003Z', 1],
+            ['erase_user', 'admin-key', 'u1', 3],
+          ],
+        );
+        assert.deepEqual((await store.listAudit(10, audit[0]?.id)).map((a) => a.action), ['erase_user']);
+      }));
+
     test('after close every call rejects', () =>
       withStore(factory, async (store) => {
         await store.close();

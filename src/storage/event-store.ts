@@ -62,6 +62,22 @@ export interface StoreStats {
   readonly byType: readonly TypeCount[];
 }
 
+/** Who asked for a delete, and when: recorded with it in the audit log. */
+export interface AuditContext {
+  readonly actor: string;
+  readonly atUs: InstantUs;
+}
+
+export type AuditAction = 'delete_events' | 'erase_user' | 'retention_purge';
+
+export interface AuditRecord extends AuditContext {
+  readonly id: number;
+  readonly action: AuditAction;
+  /** The erased user, or the `before` instant of a delete (ISO 8601), or null for "everything". */
+  readonly target: string | null;
+  readonly count: number;
+}
+
 /** What became of one draft in {@link EventStore.append}. */
 export type AppendResult =
   | { readonly kind: 'stored'; readonly event: StoredEvent }
@@ -82,8 +98,22 @@ export interface EventStore {
   getById(id: EventId): Promise<StoredEvent | undefined>;
   /** Matching events' wire forms, in `seq` order as asked (newest first by default). */
   query(query: EventQuery): Promise<EventJson[]>;
-  /** Deletes events received before `beforeUs` (all when undefined); resolves to how many. */
-  deleteBefore(beforeUs?: InstantUs): Promise<number>;
+  /**
+   * Deletes events received before `beforeUs` (all when undefined); resolves to how many. With
+   * `audit`, records the delete in the audit log in the same transaction (a retention purge
+   * that removed nothing is not recorded).
+   */
+  deleteBefore(
+    beforeUs?: InstantUs,
+    audit?: AuditContext & { action: 'delete_events' | 'retention_purge' },
+  ): Promise<number>;
+  /**
+   * Erases every event of `userId`, with its counts and the idempotency keys that held a copy,
+   * and records it in the audit log, in one transaction; resolves to how many events.
+   */
+  eraseUser(userId: string, audit: AuditContext): Promise<number>;
+  /** Audit records, newest first, with an `id` below `beforeId` when given. */
+  listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]>;
   stats(sinceUs: InstantUs): Promise<StoreStats>;
   /** The highest `seq` ever committed (0 for a new store). */
   headSeq(): Seq;

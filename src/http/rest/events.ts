@@ -3,6 +3,7 @@
  * Publish, query, fetch and delete events over REST.
  */
 import { Type } from '@sinclair/typebox';
+import type { Clock } from '../../clock.js';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
 import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
 import { PipelineError, rateLimited, type ValidationIssue } from '../../domain/errors.js';
@@ -24,6 +25,7 @@ const NO_STORE = { 'Cache-Control': 'no-store' };
 
 export interface EventRoutesDeps {
   ingest: IngestService;
+  clock: Clock;
   store: EventStore;
   counters: PipelineCounters;
   limits: EventLimits;
@@ -251,8 +253,8 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       },
       handle: async (ctx) => {
         const beforeUs = optionalInstant(ctx.query, 'before');
-        const deleted = await deps.store.deleteBefore(beforeUs);
-        return json(200, { deleted });
+        const deleted = await deps.store.deleteBefore(beforeUs, { actor: ctx.actor, atUs: deps.clock(), action: 'delete_events' });
+        return json(200, { deleted }, NO_STORE);
       },
     },
   ];

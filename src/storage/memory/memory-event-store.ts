@@ -4,10 +4,28 @@
  * usable for a throw-away single node; it stops being enough as soon as events must outlive
  * the process (nothing is written to disk).
  */
-import { serializeEvent, type EventDraft, type EventId, type EventJson, type EventRef, type Seq, type StoredEvent } from '../../domain/event.js';
+import {
+  serializeEvent,
+  type EventDraft,
+  type EventId,
+  type EventJson,
+  type EventRef,
+  type Seq,
+  type StoredEvent,
+} from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
-import type { InstantUs } from '../../domain/timestamp.js';
-import type { AppendResult, EventQuery, EventStore, Horizon, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
+import { formatInstant, type InstantUs } from '../../domain/timestamp.js';
+import type {
+  AppendResult,
+  AuditContext,
+  AuditRecord,
+  EventQuery,
+  EventStore,
+  Horizon,
+  IdGenerator,
+  StoreStats,
+  TypeCount,
+} from '../event-store.js';
 import { randomEventId } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
@@ -19,7 +37,11 @@ export class MemoryEventStore implements EventStore {
   #head = 0;
   #lastTs = 0;
   #horizon: Horizon = { purgedSeq: 0, purgedUntilUs: 0 };
-  readonly #keys = new Map<string, { fingerprint: string; event: EventRef; atUs: number }>();
+  readonly #keys = new Map<
+    string,
+    { fingerprint: string; event: EventRef; atUs: number; userId: string | null }
+  >();
+  readonly #audit: AuditRecord[] = [];
   #closed = false;
   readonly #newId: IdGenerator;
 
@@ -35,7 +57,10 @@ export class MemoryEventStore implements EventStore {
     this.#assertOpen();
     const out: AppendResult[] = [];
     const fresh: StoredEvent[] = [];
-    const keys = new Map<string, { fingerprint: string; event: EventRef; atUs: number }>();
+    const keys = new Map<
+      string,
+      { fingerprint: string; event: EventRef; atUs: number; userId: string | null }
+    >();
     let head = this.#head;
     let lastTs = this.#lastTs;
     for (const d of drafts) {
@@ -43,7 +68,11 @@ export class MemoryEventStore implements EventStore {
       if (tag !== undefined) {
         const known = keys.get(tag.key) ?? this.#keys.get(tag.key);
         if (known !== undefined) {
-          out.push(known.fingerprint === tag.fingerprint ? { kind: 'duplicate', event: known.event } : { kind: 'conflict', key: tag.key });
+          out.push(
+            known.fingerprint === tag.fingerprint
+              ? { kind: 'duplicate', event: known.event }
+              : { kind: 'conflict', key: tag.key },
+          );
           continue;
         }
       }
@@ -52,10 +81,24 @@ export class MemoryEventStore implements EventStore {
       const seq = ++head;
       const ts = Math.max(d.receivedAtUs, lastTs);
       lastTs = ts;
-      const event: StoredEvent = { seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json: serializeEvent(seq, id, d, ts) };
+      const event: StoredEvent = {
+        seq,
+        id,
+        eventType: d.eventType,
+        sessionId: d.sessionId,
+        userId: d.userId,
+        timestampUs: ts,
+        json: serializeEvent(seq, id, d, ts),
+      };
       fresh.push(event);
       out.push({ kind: 'stored', event });
-      if (tag !== undefined) keys.set(tag.key, { fingerprint: tag.fingerprint, event: { seq, id, json: event.json }, atUs: d.receivedAtUs });
+      if (tag !== undefined)
+        keys.set(tag.key, {
+          fingerprint: tag.fingerprint,
+          event: { seq, id, json: event.json },
+          atUs: d.receivedAtUs,
+          userId: d.userId,
+        });
     }
     this.#head = head;
     this.#lastTs = lastTs;
@@ -90,7 +133,8 @@ export class MemoryEventStore implements EventStore {
       if (q.afterSeq !== undefined && e.seq <= q.afterSeq) continue;
       if (q.beforeSeq !== undefined && e.seq >= q.beforeSeq) continue;
       if (q.eventType !== undefined && e.eventType !== q.eventType) continue;
-      if (q.eventTypes !== undefined && q.eventTypes.length > 0 && !q.eventTypes.includes(e.eventType)) continue;
+      if (q.eventTypes !== undefined && q.eventTypes.length > 0 && !q.eventTypes.includes(e.eventType))
+        continue;
       if (q.sessionId !== undefined && e.sessionId !== q.sessionId) continue;
       if (q.userId !== undefined && e.userId !== q.userId) continue;
       out.push(e.json);
@@ -98,8 +142,43 @@ export class MemoryEventStore implements EventStore {
     return out;
   }
 
-  deleteBefore(beforeUs?: InstantUs): Promise<number> {
-    return settle(() => this.#deleteBefore(beforeUs));
+  deleteBefore(
+    beforeUs?: InstantUs,
+    audit?: AuditContext & { action: 'delete_events' | 'retention_purge' },
+  ): Promise<number> {
+    return settle(() => {
+      const n = this.#deleteBefore(beforeUs);
+      if (audit !== undefined && (n > 0 || audit.action !== 'retention_purge'))
+        this.#record(audit, audit.action, beforeUs === undefined ? null : formatInstant(beforeUs), n);
+      return n;
+    });
+  }
+
+  eraseUser(userId: string, audit: AuditContext): Promise<number> {
+    return settle(() => {
+      this.#assertOpen();
+      const keep = this.#events.filter((e) => e.userId !== userId);
+      const n = this.#events.length - keep.length;
+      for (const e of this.#events) if (e.userId === userId) this.#byId.delete(e.id);
+      this.#events = keep;
+      for (const [k, v] of this.#keys) if (v.userId === userId) this.#keys.delete(k);
+      this.#record(audit, 'erase_user', userId, n);
+      return n;
+    });
+  }
+
+  listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#audit
+        .filter((r) => beforeId === undefined || r.id < beforeId)
+        .reverse()
+        .slice(0, limit);
+    });
+  }
+
+  #record(ctx: AuditContext, action: AuditRecord['action'], target: string | null, count: number): void {
+    this.#audit.push({ id: this.#audit.length + 1, atUs: ctx.atUs, actor: ctx.actor, action, target, count });
   }
 
   #deleteBefore(beforeUs?: InstantUs): number {
@@ -125,7 +204,11 @@ export class MemoryEventStore implements EventStore {
     let eventsSince = 0;
     for (const e of this.#events) {
       const prev = byType.get(e.eventType);
-      byType.set(e.eventType, { eventType: e.eventType, count: (prev?.count ?? 0) + 1, lastSeenUs: e.timestampUs });
+      byType.set(e.eventType, {
+        eventType: e.eventType,
+        count: (prev?.count ?? 0) + 1,
+        lastSeenUs: e.timestampUs,
+      });
       if (e.timestampUs > sinceUs) eventsSince++;
     }
     return { totalEvents: this.#events.length, eventsSince, byType: sortTypeCounts([...byType.values()]) };

@@ -10,10 +10,28 @@ import { chmodSync, existsSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { EventType } from '../../../protocol/event-types.js';
-import { serializeEvent, type EventDraft, type EventId, type EventJson, type EventRef, type Seq, type StoredEvent } from '../../domain/event.js';
+import {
+  serializeEvent,
+  type EventDraft,
+  type EventId,
+  type EventJson,
+  type EventRef,
+  type Seq,
+  type StoredEvent,
+} from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
-import type { InstantUs } from '../../domain/timestamp.js';
-import type { AppendResult, EventQuery, EventStore, Horizon, IdGenerator, StoreStats, TypeCount } from '../event-store.js';
+import { formatInstant, type InstantUs } from '../../domain/timestamp.js';
+import type {
+  AppendResult,
+  AuditContext,
+  AuditRecord,
+  EventQuery,
+  EventStore,
+  Horizon,
+  IdGenerator,
+  StoreStats,
+  TypeCount,
+} from '../event-store.js';
 import { randomEventId } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
@@ -92,7 +110,9 @@ export class SqliteEventStore implements EventStore {
         options.onBackgroundError ?? (() => undefined),
       );
     }
-    const autoPages = options.walAutocheckpointPages ?? (this.#checkpointer === undefined ? DEFAULT_WAL_AUTOCHECKPOINT_PAGES : SAFETY_NET_AUTOCHECKPOINT_PAGES);
+    const autoPages =
+      options.walAutocheckpointPages ??
+      (this.#checkpointer === undefined ? DEFAULT_WAL_AUTOCHECKPOINT_PAGES : SAFETY_NET_AUTOCHECKPOINT_PAGES);
     this.#db.pragma(`wal_autocheckpoint = ${autoPages}`);
 
     this.#insert = this.#db.prepare(
@@ -107,12 +127,17 @@ export class SqliteEventStore implements EventStore {
     );
     this.#setMeta = this.#db.prepare('UPDATE meta SET value = ? WHERE key = ?');
     this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
-    this.#findKey = this.#db.prepare('SELECT fingerprint, seq, id, body AS json FROM idempotency_keys WHERE key = ?');
+    this.#findKey = this.#db.prepare(
+      'SELECT fingerprint, seq, id, body AS json FROM idempotency_keys WHERE key = ?',
+    );
     this.#insertKey = this.#db.prepare(
-      'INSERT INTO idempotency_keys (key, fingerprint, seq, id, body, created_us) VALUES (?, ?, ?, ?, ?, ?)',
+      'INSERT INTO idempotency_keys (key, fingerprint, seq, id, body, created_us, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
     const meta = new Map(
-      (this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: number }[]).map((r) => [r.key, r.value]),
+      (this.#db.prepare('SELECT key, value FROM meta').all() as { key: string; value: number }[]).map((r) => [
+        r.key,
+        r.value,
+      ]),
     );
     this.#head = meta.get('head_seq') ?? 0;
     this.#lastTs = meta.get('last_ts_us') ?? 0;
@@ -155,8 +180,20 @@ export class SqliteEventStore implements EventStore {
       const ts = Math.max(d.receivedAtUs, this.#lastTs);
       this.#lastTs = ts;
       const { id, json } = this.#insertWithFreshId(seq, d, ts);
-      if (tag !== undefined) this.#insertKey.run(tag.key, tag.fingerprint, seq, id, json, d.receivedAtUs);
-      out.push({ kind: 'stored', event: { seq, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: ts, json } });
+      if (tag !== undefined)
+        this.#insertKey.run(tag.key, tag.fingerprint, seq, id, json, d.receivedAtUs, d.userId);
+      out.push({
+        kind: 'stored',
+        event: {
+          seq,
+          id,
+          eventType: d.eventType,
+          sessionId: d.sessionId,
+          userId: d.userId,
+          timestampUs: ts,
+          json,
+        },
+      });
       const second = Math.floor(ts / 1_000_000);
       perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
       const t = perType.get(d.eventType);
@@ -182,7 +219,10 @@ export class SqliteEventStore implements EventStore {
         this.#insert.run(seq, id, d.eventType, d.sessionId, d.userId, ts, json);
         return { id, json };
       } catch (err) {
-        const idTaken = err instanceof Database.SqliteError && err.code === 'SQLITE_CONSTRAINT_UNIQUE' && err.message.includes('events.id');
+        const idTaken =
+          err instanceof Database.SqliteError &&
+          err.code === 'SQLITE_CONSTRAINT_UNIQUE' &&
+          err.message.includes('events.id');
         if (!idTaken || attempt >= MAX_ID_ATTEMPTS) throw err;
       }
     }
@@ -229,7 +269,10 @@ export class SqliteEventStore implements EventStore {
       }
       // Timestamps never decrease in seq order, so a time bound is a seq bound, and every query
       // walks a (column, seq) index or the table itself in seq order.
-      const after = Math.max(q.afterSeq ?? 0, q.sinceUs === undefined ? 0 : this.#lastSeqAtOrBefore(q.sinceUs));
+      const after = Math.max(
+        q.afterSeq ?? 0,
+        q.sinceUs === undefined ? 0 : this.#lastSeqAtOrBefore(q.sinceUs),
+      );
       if (after > 0) {
         where.push('seq > ?');
         params.push(after);
@@ -247,30 +290,100 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  deleteBefore(beforeUs?: InstantUs): Promise<number> {
+  deleteBefore(
+    beforeUs?: InstantUs,
+    audit?: AuditContext & { action: 'delete_events' | 'retention_purge' },
+  ): Promise<number> {
     return settle(() => {
       this.#assertOpen();
       return this.#db.transaction(() => {
-        this.#recordHorizon(beforeUs);
-        if (beforeUs === undefined) {
-          const n = this.#db.prepare('DELETE FROM events').run().changes;
-          this.#db.prepare('DELETE FROM type_stats').run();
-          this.#db.prepare('DELETE FROM second_counts').run();
-          return n;
-        }
-        const counts = this.#statement('SELECT event_type, count(*) AS n FROM events WHERE ts_us < ? GROUP BY event_type').all(beforeUs) as {
-          event_type: EventType;
-          n: number;
-        }[];
-        const n = this.#statement('DELETE FROM events WHERE ts_us < ?').run(beforeUs).changes;
-        for (const c of counts) this.#subtractType(c.event_type, c.n);
-        const boundary = Math.floor(beforeUs / 1_000_000);
-        this.#statement('DELETE FROM second_counts WHERE second <= ?').run(boundary);
-        const left = this.#countBetween(boundary * 1_000_000, (boundary + 1) * 1_000_000);
-        if (left > 0) this.#upsertSecond.run(boundary, left);
+        const n = this.#deleteRows(beforeUs);
+        if (audit !== undefined && (n > 0 || audit.action !== 'retention_purge'))
+          this.#audit(audit, audit.action, beforeUs === undefined ? null : formatInstant(beforeUs), n);
         return n;
       })();
     });
+  }
+
+  eraseUser(userId: string, audit: AuditContext): Promise<number> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#db.transaction(() => {
+        const types = this.#statement(
+          'SELECT event_type, count(*) AS n FROM events WHERE user_id = ? GROUP BY event_type',
+        ).all(userId) as { event_type: EventType; n: number }[];
+        const seconds = this.#statement(
+          'SELECT ts_us / 1000000 AS second, count(*) AS n FROM events WHERE user_id = ? GROUP BY ts_us / 1000000',
+        ).all(userId) as { second: number; n: number }[];
+        const n = this.#statement('DELETE FROM events WHERE user_id = ?').run(userId).changes;
+        for (const t of types) this.#subtractType(t.event_type, t.n);
+        for (const sc of seconds) {
+          this.#statement('UPDATE second_counts SET n = n - ? WHERE second = ?').run(sc.n, sc.second);
+        }
+        this.#statement('DELETE FROM second_counts WHERE n <= 0').run();
+        this.#statement('DELETE FROM idempotency_keys WHERE user_id = ?').run(userId);
+        this.#audit(audit, 'erase_user', userId, n);
+        return n;
+      })();
+    });
+  }
+
+  listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const rows = this.#statement(
+        'SELECT id, at_us, actor, action, target, count FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?',
+      ).all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as {
+        id: number;
+        at_us: number;
+        actor: string;
+        action: AuditRecord['action'];
+        target: string | null;
+        count: number;
+      }[];
+      return rows.map((r) => ({
+        id: r.id,
+        atUs: r.at_us,
+        actor: r.actor,
+        action: r.action,
+        target: r.target,
+        count: r.count,
+      }));
+    });
+  }
+
+  #audit(ctx: AuditContext, action: AuditRecord['action'], target: string | null, count: number): void {
+    this.#statement('INSERT INTO audit_log (at_us, actor, action, target, count) VALUES (?, ?, ?, ?, ?)').run(
+      ctx.atUs,
+      ctx.actor,
+      action,
+      target,
+      count,
+    );
+  }
+
+  /** Deletes a prefix of history (inside the caller's transaction), keeping counts exact. */
+  #deleteRows(beforeUs: InstantUs | undefined): number {
+    this.#recordHorizon(beforeUs);
+    if (beforeUs === undefined) {
+      const n = this.#db.prepare('DELETE FROM events').run().changes;
+      this.#db.prepare('DELETE FROM type_stats').run();
+      this.#db.prepare('DELETE FROM second_counts').run();
+      return n;
+    }
+    const counts = this.#statement(
+      'SELECT event_type, count(*) AS n FROM events WHERE ts_us < ? GROUP BY event_type',
+    ).all(beforeUs) as {
+      event_type: EventType;
+      n: number;
+    }[];
+    const n = this.#statement('DELETE FROM events WHERE ts_us < ?').run(beforeUs).changes;
+    for (const c of counts) this.#subtractType(c.event_type, c.n);
+    const boundary = Math.floor(beforeUs / 1_000_000);
+    this.#statement('DELETE FROM second_counts WHERE second <= ?').run(boundary);
+    const left = this.#countBetween(boundary * 1_000_000, (boundary + 1) * 1_000_000);
+    if (left > 0) this.#upsertSecond.run(boundary, left);
+    return n;
   }
 
   /** Remembers the newest event a delete is about to remove (deletes remove a seq prefix). */
@@ -278,7 +391,9 @@ export class SqliteEventStore implements EventStore {
     const last = (
       beforeUs === undefined
         ? this.#statement('SELECT seq, ts_us FROM events ORDER BY seq DESC LIMIT 1').get()
-        : this.#statement('SELECT seq, ts_us FROM events WHERE ts_us < ? ORDER BY ts_us DESC, seq DESC LIMIT 1').get(beforeUs)
+        : this.#statement(
+            'SELECT seq, ts_us FROM events WHERE ts_us < ? ORDER BY ts_us DESC, seq DESC LIMIT 1',
+          ).get(beforeUs)
     ) as { seq: number; ts_us: number } | undefined;
     if (last === undefined) return;
     this.#setMeta.run(last.seq, 'purged_seq');
@@ -288,7 +403,9 @@ export class SqliteEventStore implements EventStore {
   horizon(): Promise<Horizon> {
     return settle(() => {
       this.#assertOpen();
-      const rows = this.#statement("SELECT key, value FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')").all() as { key: string; value: number }[];
+      const rows = this.#statement(
+        "SELECT key, value FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')",
+      ).all() as { key: string; value: number }[];
       const meta = new Map(rows.map((r) => [r.key, r.value]));
       return { purgedSeq: meta.get('purged_seq') ?? 0, purgedUntilUs: meta.get('purged_ts_us') ?? 0 };
     });
@@ -302,11 +419,16 @@ export class SqliteEventStore implements EventStore {
   }
 
   #subtractType(type: EventType, n: number): void {
-    const latest = this.#statement('SELECT ts_us FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT 1').get(type) as
-      | { ts_us: number }
-      | undefined;
+    const latest = this.#statement(
+      'SELECT ts_us FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT 1',
+    ).get(type) as { ts_us: number } | undefined;
     if (latest === undefined) this.#statement('DELETE FROM type_stats WHERE event_type = ?').run(type);
-    else this.#statement('UPDATE type_stats SET count = count - ?, last_seen_us = ? WHERE event_type = ?').run(n, latest.ts_us, type);
+    else
+      this.#statement('UPDATE type_stats SET count = count - ?, last_seen_us = ? WHERE event_type = ?').run(
+        n,
+        latest.ts_us,
+        type,
+      );
   }
 
   stats(sinceUs: InstantUs): Promise<StoreStats> {
@@ -317,26 +439,41 @@ export class SqliteEventStore implements EventStore {
         count: number;
         last_seen_us: number;
       }[];
-      const byType: TypeCount[] = rows.map((r) => ({ eventType: r.event_type, count: r.count, lastSeenUs: r.last_seen_us }));
+      const byType: TypeCount[] = rows.map((r) => ({
+        eventType: r.event_type,
+        count: r.count,
+        lastSeenUs: r.last_seen_us,
+      }));
       // Whole seconds after the one holding `sinceUs` from the counts; that one second exactly.
       const second = Math.floor(sinceUs / 1_000_000);
-      const whole = this.#statement('SELECT coalesce(sum(n), 0) FROM second_counts WHERE second > ?', true).get(second) as number;
+      const whole = this.#statement(
+        'SELECT coalesce(sum(n), 0) FROM second_counts WHERE second > ?',
+        true,
+      ).get(second) as number;
       const eventsSince = whole + this.#countBetween(sinceUs + 1, (second + 1) * 1_000_000);
-      return { totalEvents: byType.reduce((s, t) => s + t.count, 0), eventsSince, byType: sortTypeCounts(byType) };
+      return {
+        totalEvents: byType.reduce((s, t) => s + t.count, 0),
+        eventsSince,
+        byType: sortTypeCounts(byType),
+      };
     });
   }
 
   /** The highest seq received at or before `us` (0 if none), from the timestamp index. */
   #lastSeqAtOrBefore(us: InstantUs): Seq {
-    const seq = this.#statement('SELECT seq FROM events WHERE ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1', true).get(us) as
-      | number
-      | undefined;
+    const seq = this.#statement(
+      'SELECT seq FROM events WHERE ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1',
+      true,
+    ).get(us) as number | undefined;
     return seq ?? 0;
   }
 
   /** Events with `fromUs <= ts_us < toUs`, counted on the timestamp index. */
   #countBetween(fromUs: InstantUs, toUs: InstantUs): number {
-    return this.#statement('SELECT count(*) FROM events WHERE ts_us >= ? AND ts_us < ?', true).get(fromUs, toUs) as number;
+    return this.#statement('SELECT count(*) FROM events WHERE ts_us >= ? AND ts_us < ?', true).get(
+      fromUs,
+      toUs,
+    ) as number;
   }
 
   headSeq(): Seq {
@@ -359,7 +496,9 @@ export class SqliteEventStore implements EventStore {
 
   /** The query plan SQLite chooses, for tests that pin index use. */
   explain(sql: string, ...params: unknown[]): string[] {
-    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail);
+    return (this.#db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+      (r) => r.detail,
+    );
   }
 
   #statement(sql: string, pluck = false): Database.Statement {
@@ -379,13 +518,23 @@ export class SqliteEventStore implements EventStore {
 }
 
 function toEvent(r: Row): StoredEvent {
-  return { seq: r.seq, id: r.id, eventType: r.event_type, sessionId: r.session_id, userId: r.user_id, timestampUs: r.ts_us, json: r.body };
+  return {
+    seq: r.seq,
+    id: r.id,
+    eventType: r.event_type,
+    sessionId: r.session_id,
+    userId: r.user_id,
+    timestampUs: r.ts_us,
+    json: r.body,
+  };
 }
 
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(`database schema version ${current} is newer than this server knows (${MIGRATIONS.length}); upgrade the server`);
+    throw new Error(
+      `database schema version ${current} is newer than this server knows (${MIGRATIONS.length}); upgrade the server`,
+    );
   }
   for (let v = current; v < MIGRATIONS.length; v++) {
     db.transaction(() => {
