@@ -7,7 +7,11 @@ test('close codes - reconnect range 4000-4499 and going-away; terminal range 450
   assert.ok(shouldReconnect(CloseCode.SLOW_CONSUMER));
   assert.ok(shouldReconnect(CloseCode.INTERNAL_ERROR));
   assert.ok(shouldReconnect(CloseCode.TOO_MANY_SUBSCRIBERS));
+  assert.ok(shouldReconnect(CloseCode.TOKEN_EXPIRED));
+  assert.ok(shouldReconnect(CloseCode.TOO_MANY_CONNECTIONS));
   assert.ok(!shouldReconnect(CloseCode.SUBSCRIBE_TIMEOUT));
+  assert.ok(!shouldReconnect(CloseCode.AUTH_TIMEOUT));
+  assert.ok(!shouldReconnect(CloseCode.AUTH_FAILED));
   assert.ok(!shouldReconnect(CloseCode.MESSAGE_TOO_BIG));
   for (const code of Object.values(CloseCode)) {
     if (code >= 4000) assert.ok(code < 5000, `${code} is in the application range`);

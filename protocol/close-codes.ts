@@ -19,6 +19,14 @@ export const CloseCode = {
   SUBSCRIBE_TIMEOUT: 4500,
   /** The server has reached its subscriber limit. Reconnect later, with back-off. */
   TOO_MANY_SUBSCRIBERS: 4001,
+  /** The credential (a JWT) expired while the socket was open. Reconnect with a fresh token and resume. */
+  TOKEN_EXPIRED: 4002,
+  /** This credential already holds as many sockets as it may. Reconnect later, with back-off. */
+  TOO_MANY_CONNECTIONS: 4003,
+  /** No `auth` message arrived within the authentication timeout. Terminal. */
+  AUTH_TIMEOUT: 4501,
+  /** The first message was not a valid `auth` message, or its credential was refused. Terminal. */
+  AUTH_FAILED: 4502,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

@@ -5,18 +5,21 @@
  * in order.
  */
 import { readFileSync } from 'node:fs';
+import { MemoryApiKeyStore, SqliteApiKeyStore, type ApiKeyStore } from './auth/api-keys.js';
+import { createAuthenticator } from './auth/authenticator.js';
+import { createJwtVerifier } from './auth/jwt.js';
 import { LocalBus } from './bus/local/local-bus.js';
 import type { Bus } from './bus/bus.js';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config/schema.js';
 import { SubscriptionService } from './delivery/subscription-service.js';
 import { createEventValidator } from './domain/event.js';
-import { createAuthenticator } from './http/auth.js';
 import { clientAddressResolver } from './http/client-address.js';
 import { Cors } from './http/cors.js';
 import { buildOpenApi } from './http/openapi.js';
 import { docsRoutes } from './http/rest/docs.js';
 import { eventRoutes } from './http/rest/events.js';
+import { keyRoutes } from './http/rest/keys.js';
 import { privacyRoutes } from './http/rest/privacy.js';
 import { statsRoutes } from './http/rest/stats.js';
 import type { Route } from './http/route.js';
@@ -66,8 +69,14 @@ export interface App {
 
 /** The settings worth knowing in a log, never the API key. */
 function describeConfig(config: Readonly<Config>): Record<string, unknown> {
-  const { apiKey, ...rest } = config;
-  return { ...rest, apiKey: apiKey === null ? null : '(set)' };
+  const { apiKey, jwtSecret, ...rest } = config;
+  const masked = (v: string | null): string | null => (v === null ? null : '(set)');
+  return { ...rest, apiKey: masked(apiKey), jwtSecret: masked(jwtSecret) };
+}
+
+/** Scoped API keys live beside the events (the store's migrations created their table). */
+function createKeyStore(config: Readonly<Config>): ApiKeyStore {
+  return config.eventStore === 'sqlite' ? new SqliteApiKeyStore(config.databasePath) : new MemoryApiKeyStore();
 }
 
 function createStore(config: Readonly<Config>, newId: IdGenerator | undefined, log: Logger): EventStore {
@@ -90,6 +99,12 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const clock = options.clock ?? systemClock;
   const store = createStore(config, options.newId, log);
   log.info('event store ready', { store: config.eventStore, ...(config.eventStore === 'sqlite' ? { path: config.databasePath } : {}), head_seq: store.headSeq() });
+  const apiKeys = createKeyStore(config);
+  const jwtConfigured = config.jwtSecret !== null || config.jwtPublicKey !== null;
+  const jwt = jwtConfigured
+    ? createJwtVerifier({ secret: config.jwtSecret, publicKey: config.jwtPublicKey, issuer: config.jwtIssuer ?? '', audience: config.jwtAudience ?? '' })
+    : null;
+  const authenticate = createAuthenticator({ requireAuth: config.requireAuth, sharedKey: config.apiKey, apiKeys, jwt });
   const bus: Bus = new LocalBus((err) => log.error('delivery handler failed', errorFields(err)));
   const counters = new PipelineCounters();
   const limits = { maxPayloadKeys: config.maxPayloadKeys, maxPayloadBytes: config.maxPayloadBytes, maxPayloadDepth: config.maxPayloadDepth };
@@ -125,12 +140,13 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes }),
     ...sse.routes,
     ...privacyRoutes({ store, clock }),
+    ...keyRoutes({ apiKeys, clock, log }),
     ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
   ];
   const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];
   const http = new HttpServer({
     routes,
-    authenticate: createAuthenticator(config.requireAuth, config.apiKey),
+    authenticate,
     cors: new Cors(config.corsOrigins),
     clientAddress: clientAddressResolver(config.trustedProxies),
     rateLimiter,
@@ -138,6 +154,8 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       maxBodyBytes: config.maxBodyBytes,
       maxWsFrameBytes: config.maxWsFrameBytes,
       maxWsConnectionsPerIp: config.maxWsConnectionsPerIp,
+      maxWsConnectionsPerCredential: config.maxWsConnectionsPerCredential,
+      wsAuthTimeoutMs: config.wsAuthTimeoutMs,
       wsPingIntervalMs: config.wsPingIntervalMs,
     },
     publish: { ingest, rateLimiter, counters, maxMessageBytes: config.maxWsMessageBytes, log },
@@ -172,6 +190,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
         await http.closeConnections(Math.max(0, deadline - Date.now()));
         unsubscribeBus();
         await bus.close();
+        await apiKeys.close();
         await store.close();
         log.info('stopped', { head_seq: store.headSeq() });
       })();

@@ -36,8 +36,14 @@ test('config - every problem is reported at once, naming the variable', () => {
   );
 });
 
-test('config - cross-checks: a key when auth is on, body limit above payload limit', () => {
-  assert.throws(() => loadConfig({ REQUIRE_AUTH: 'true' }), /API_KEY: must be set/);
+test('config - cross-checks: body limit above payload limit, JWT settings complete and consistent', () => {
+  // Auth on without the shared key is valid: scoped keys and JWTs are the credentials then.
+  assert.equal(loadConfig({ REQUIRE_AUTH: 'true' }).apiKey, null);
+  const secret = 'x'.repeat(32);
+  assert.throws(() => loadConfig({ JWT_SECRET: secret }), /JWT_ISSUER: JWT_ISSUER and JWT_AUDIENCE must both be set/);
+  assert.throws(() => loadConfig({ JWT_SECRET: 'short' }), /JWT_SECRET: must be at least 32 characters/);
+  assert.throws(() => loadConfig({ JWT_PUBLIC_KEY: 'not a key', JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }), /JWT_PUBLIC_KEY: not a PEM public key/);
+  assert.equal(loadConfig({ JWT_SECRET: secret, JWT_ISSUER: 'i', JWT_AUDIENCE: 'a' }).jwtIssuer, 'i');
   assert.throws(() => loadConfig({ MAX_BODY_BYTES: '65536' }), /MAX_BODY_BYTES: must be larger than MAX_PAYLOAD_BYTES/);
 });
 

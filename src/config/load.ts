@@ -3,6 +3,7 @@
  * The only code that reads the environment: every setting parsed, every problem reported at
  * once with the variable that caused it, cross-checks applied, the result frozen.
  */
+import { createPublicKey } from 'node:crypto';
 import { SETTINGS, type Config } from './schema.js';
 
 export class ConfigError extends Error {
@@ -28,7 +29,17 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const config = { ...out, ...overrides } as Config;
   if (problems.length === 0) {
-    if (config.requireAuth && config.apiKey === null) problems.push('API_KEY: must be set when REQUIRE_AUTH=true');
+    if (config.jwtSecret !== null && config.jwtPublicKey !== null) problems.push('JWT_PUBLIC_KEY: set either JWT_SECRET or JWT_PUBLIC_KEY, not both');
+    if ((config.jwtSecret !== null || config.jwtPublicKey !== null) && (config.jwtIssuer === null || config.jwtAudience === null)) {
+      problems.push('JWT_ISSUER: JWT_ISSUER and JWT_AUDIENCE must both be set when JWTs are configured');
+    }
+    if (config.jwtPublicKey !== null) {
+      try {
+        createPublicKey(config.jwtPublicKey);
+      } catch {
+        problems.push('JWT_PUBLIC_KEY: not a PEM public key');
+      }
+    }
     if (!isLoopback(config.host) && !config.requireAuth && !config.allowInsecure) {
       problems.push(
         `HOST: ${config.host} is reachable from other machines and REQUIRE_AUTH is off, so anyone who can reach the port could read and delete every event; set REQUIRE_AUTH=true and API_KEY, or ALLOW_INSECURE=true to accept that`,

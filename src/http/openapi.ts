@@ -14,7 +14,7 @@ export function buildOpenApi(routes: readonly Route[], version: string, requireA
     paths[path][r.method.toLowerCase()] = {
       ...r.doc,
       operationId: `${r.method.toLowerCase()}${r.path.replace(/[^a-z]+(.)?/gi, (_m, c: string | undefined) => (c ?? '').toUpperCase())}`,
-      ...(r.auth && requireAuth ? { security: [{ apiKey: [] }] } : {}),
+      ...(r.scope !== null && requireAuth ? { security: [{ apiKey: [] }] } : {}),
     };
   }
   return {

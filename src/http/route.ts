@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { RateClass } from '../limits/rate-limiter.js';
+import type { Principal, Scope } from '../auth/principal.js';
 import type { Reply, StreamReply } from './responses.js';
 
 export interface RequestContext {
@@ -13,7 +14,9 @@ export interface RequestContext {
   readonly client: string;
   readonly query: URLSearchParams;
   readonly params: Readonly<Record<string, string>>;
-  /** Who is asking, with the client address: `api-key@10.0.0.7`, `anonymous@127.0.0.1`. */
+  /** Who is asking (anonymous when auth is off or the route is public). */
+  readonly principal: Principal;
+  /** The principal's actor and the client address, for audit records: `api-key@10.0.0.7`. */
   readonly actor: string;
   /** The raw body, for routes with `body: true`. */
   readonly body: Buffer | undefined;
@@ -34,7 +37,8 @@ export interface Route {
   /** Served under `/api/v1` as well as bare (false: bare only, e.g. `/docs`). */
   readonly versioned: boolean;
   readonly rate: RateClass | null;
-  readonly auth: boolean;
+  /** The scope a credential needs (checked before the body is read); null: public. */
+  readonly scope: Scope | null;
   /** Also accept the key as an `api_key` query parameter (for browsers' EventSource, which cannot set headers). */
   readonly queryAuth?: boolean;
   readonly body: boolean;

@@ -10,16 +10,19 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { ERROR_HTTP_STATUS } from '../../protocol/error-codes.js';
 import { PipelineError, rateLimited } from '../domain/errors.js';
-import type { RateLimiter } from '../limits/rate-limiter.js';
+import type { RateClass, RateLimiter } from '../limits/rate-limiter.js';
 import { errorFields, type Logger } from '../log/logger.js';
-import type { Authenticate } from './auth.js';
 import { readBody } from './body.js';
 import type { Cors } from './cors.js';
+import { ANONYMOUS, rateKeyOf, SHARED_KEY, type Principal, type Scope } from '../auth/principal.js';
+import type { Authenticate } from '../auth/authenticator.js';
+import { credentialOf, requireScope, selectSubprotocol } from './auth.js';
 import type { ClientAddressOf } from './client-address.js';
 import { errorReply, internalErrorReply, isStreamReply, json, send, SECURITY_HEADERS } from './responses.js';
 import type { Route } from './route.js';
 import { API_PREFIX, RouteTable } from './router.js';
 import { CLOSE_HANDSHAKE_GRACE_MS, type Connection } from './ws/connection.js';
+import { awaitAuthMessage, AUTH_BY_MESSAGE } from './ws/first-message-auth.js';
 import { PublishConnection, type PublishDeps } from './ws/publish-connection.js';
 import { SubscribeConnection, type SubscribeDeps } from './ws/subscribe-connection.js';
 
@@ -27,6 +30,9 @@ export interface HttpLimits {
   maxBodyBytes: number;
   maxWsFrameBytes: number;
   maxWsConnectionsPerIp: number;
+  maxWsConnectionsPerCredential: number;
+  /** Time a socket opened with `auth=message` has to authenticate. */
+  wsAuthTimeoutMs: number;
   /** Ping every socket this often; one that has not answered the previous ping is cut. */
   wsPingIntervalMs: number;
 }
@@ -56,6 +62,9 @@ export class HttpServer {
   readonly #wss: WebSocketServer;
   readonly #connections = new Map<Connection, WebSocket>();
   readonly #wsPerClient = new Map<string, number>();
+  readonly #wsPerCredential = new Map<string, number>();
+  /** Upgraded sockets still waiting for their `auth` message. */
+  readonly #pending = new Set<WebSocket>();
   /** Sockets that have not answered the latest ping. */
   readonly #awaitingPong = new Set<WebSocket>();
   readonly #pinger: NodeJS.Timeout;
@@ -64,7 +73,13 @@ export class HttpServer {
   constructor(deps: HttpServerDeps) {
     this.#deps = deps;
     this.#table = new RouteTable(deps.routes);
-    this.#wss = new WebSocketServer({ noServer: true, maxPayload: deps.limits.maxWsFrameBytes, perMessageDeflate: false, clientTracking: false });
+    this.#wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: deps.limits.maxWsFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: selectSubprotocol,
+    });
     this.#pinger = setInterval(() => this.#pingAll(), deps.limits.wsPingIntervalMs);
     this.#pinger.unref();
     this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
@@ -104,18 +119,30 @@ export class HttpServer {
       }
       const { route, params } = match;
       const client = this.#deps.clientAddress(req);
-      if (route.rate !== null) {
-        const decision = this.#deps.rateLimiter.take(client, route.rate);
-        if (!decision.ok) {
+      let principal = ANONYMOUS;
+      if (route.scope !== null) {
+        try {
+          principal = await this.#deps.authenticate(credentialOf(req, route.queryAuth === true ? url.searchParams : null));
+        } catch (err) {
+          // Failed attempts count against the address, so guessing keys is rate limited too.
+          if (route.rate !== null) this.#charge(client, route.rate);
           await drain(req);
-          throw rateLimited(decision.retryAfterSeconds);
+          throw err;
         }
       }
-      const principal = route.auth ? this.#deps.authenticate(req, route.queryAuth === true ? url.searchParams : null) : { actor: 'anonymous' };
+      if (route.rate !== null) {
+        try {
+          this.#charge(rateKeyOf(principal, client), route.rate);
+        } catch (err) {
+          await drain(req);
+          throw err;
+        }
+      }
+      if (route.scope !== null) requireScope(principal, route.scope);
       let body: Buffer | undefined;
       if (route.body) body = await readBody(req, route.maxBodyBytes ?? this.#deps.limits.maxBodyBytes);
       else await drain(req);
-      const reply = await route.handle({ req, client, actor: `${principal.actor}@${client}`, query: url.searchParams, params, body });
+      const reply = await route.handle({ req, client, principal, actor: `${principal.actor}@${client}`, query: url.searchParams, params, body });
       if (isStreamReply(reply)) {
         res.writeHead(reply.status, { ...SECURITY_HEADERS, ...cors, ...reply.headers });
         reply.start(res);
@@ -146,27 +173,120 @@ export class HttpServer {
       return;
     }
     const path = url.pathname.startsWith(API_PREFIX + '/ws/') ? url.pathname.slice(API_PREFIX.length) : url.pathname;
-    const refusal = this.#refuseUpgrade(req, url, path);
+    const refusal = this.#refuseUpgrade(req, path);
     if (refusal !== undefined) {
       rejectUpgrade(socket, refusal.status, { detail: refusal.detail });
       return;
     }
+    const scope: Scope = path === '/ws/publish' ? 'publish' : 'subscribe';
+    const credential = credentialOf(req, url.searchParams);
+    if (credential === undefined && url.searchParams.get('auth') === AUTH_BY_MESSAGE) {
+      this.#acceptUpgrade(req, socket, head, path, undefined);
+      return;
+    }
+    this.#deps.authenticate(credential).then(
+      (principal) => {
+        try {
+          requireScope(principal, scope);
+        } catch (err) {
+          rejectUpgrade(socket, 403, { detail: (err as Error).message });
+          return;
+        }
+        if (!this.#takeCredentialSlot(principal, socket)) {
+          rejectUpgrade(socket, 429, { detail: `Too many WebSocket connections with this credential (limit ${this.#deps.limits.maxWsConnectionsPerCredential})` });
+          return;
+        }
+        this.#acceptUpgrade(req, socket, head, path, principal);
+      },
+      (err: unknown) => {
+        if (err instanceof PipelineError) rejectUpgrade(socket, err.httpStatus, { detail: err.message });
+        else {
+          this.#deps.log.error('websocket authentication failed', errorFields(err));
+          rejectUpgrade(socket, 500, { detail: 'Internal Server Error' });
+        }
+      },
+    );
+  }
+
+  /** Takes from a rate-limit bucket; throws RATE_LIMITED with Retry-After when it is empty. */
+  #charge(key: string, rate: RateClass): void {
+    const decision = this.#deps.rateLimiter.take(key, rate);
+    if (!decision.ok) throw rateLimited(decision.retryAfterSeconds);
+  }
+
+  /**
+   * Counts a socket against its credential until the socket closes; false when the credential
+   * is at its limit. The shared key and open mode have no individual credential: the per-address
+   * limit covers them.
+   */
+  #takeCredentialSlot(principal: Principal, socket: Socket): boolean {
+    if (principal === ANONYMOUS || principal === SHARED_KEY) return true;
+    const key = principal.actor;
+    const open = this.#wsPerCredential.get(key) ?? 0;
+    if (open >= this.#deps.limits.maxWsConnectionsPerCredential) return false;
+    this.#wsPerCredential.set(key, open + 1);
+    socket.once('close', () => decrement(this.#wsPerCredential, key));
+    return true;
+  }
+
+  /** Upgrades; `principal` undefined means the first message must authenticate the socket. */
+  #acceptUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, path: string, principal: Principal | undefined): void {
+    if (socket.destroyed) return;
+    if (this.#closing) {
+      rejectUpgrade(socket, 503, { detail: 'Server is shutting down' });
+      return;
+    }
     const client = this.#deps.clientAddress(req);
     const open = this.#wsPerClient.get(client) ?? 0;
+    const limit = this.#deps.limits.maxWsConnectionsPerIp;
+    if (open >= limit) {
+      rejectUpgrade(socket, 429, { detail: `Too many WebSocket connections from this address (limit ${limit})` });
+      return;
+    }
     this.#wsPerClient.set(client, open + 1);
+    socket.once('close', () => decrement(this.#wsPerClient, client));
     this.#wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
-      const conn =
-        path === '/ws/publish' ? new PublishConnection(ws, socket, client, this.#deps.publish) : new SubscribeConnection(ws, socket, client, this.#deps.subscribe);
-      this.#connections.set(conn, ws);
-      ws.on('pong', () => this.#awaitingPong.delete(ws));
       ws.on('error', (err) => this.#deps.log.debug('websocket error', { path, ...errorFields(err) }));
-      ws.once('close', () => {
-        this.#connections.delete(conn);
-        this.#awaitingPong.delete(ws);
-        const n = (this.#wsPerClient.get(client) ?? 1) - 1;
-        if (n <= 0) this.#wsPerClient.delete(client);
-        else this.#wsPerClient.set(client, n);
+      if (principal !== undefined) {
+        this.#serve(ws, socket, client, path, principal);
+        return;
+      }
+      this.#pending.add(ws);
+      const scope: Scope = path === '/ws/publish' ? 'publish' : 'subscribe';
+      void awaitAuthMessage(ws, { authenticate: this.#deps.authenticate, scope, timeoutMs: this.#deps.limits.wsAuthTimeoutMs }).then((authenticated) => {
+        this.#pending.delete(ws);
+        if (authenticated === undefined) return;
+        if (this.#closing || !this.#takeCredentialSlot(authenticated.principal, socket)) {
+          ws.resume();
+          if (this.#closing) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
+          else ws.close(CloseCode.TOO_MANY_CONNECTIONS, 'too many connections with this credential');
+          return;
+        }
+        this.#serve(ws, socket, client, path, authenticated.principal);
+        for (const m of authenticated.held) ws.emit('message', m.data, m.isBinary);
+        ws.resume();
       });
+    });
+  }
+
+  /** Hands an authenticated socket to the connection that speaks its protocol. */
+  #serve(ws: WebSocket, socket: Socket, client: string, path: string, principal: Principal): void {
+    const conn =
+      path === '/ws/publish'
+        ? new PublishConnection(ws, socket, client, principal, this.#deps.publish)
+        : new SubscribeConnection(ws, socket, client, principal, this.#deps.subscribe);
+    this.#connections.set(conn, ws);
+    ws.on('pong', () => this.#awaitingPong.delete(ws));
+    let expiry: NodeJS.Timeout | undefined;
+    const armExpiry = (atMs: number): void => {
+      const wait = atMs - Date.now();
+      expiry = wait > MAX_TIMER_MS ? setTimeout(() => armExpiry(atMs), MAX_TIMER_MS) : setTimeout(() => ws.close(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.max(0, wait));
+    };
+    if (principal.expiresAtMs !== null) armExpiry(principal.expiresAtMs);
+    ws.once('close', () => {
+      clearTimeout(expiry);
+      this.#connections.delete(conn);
+      this.#awaitingPong.delete(ws);
     });
   }
 
@@ -182,16 +302,14 @@ export class HttpServer {
     }
   }
 
-  /** Why an upgrade must be refused before the handshake, if it must. */
-  #refuseUpgrade(req: IncomingMessage, url: URL, path: string): { status: number; detail: string } | undefined {
+  /** Why an upgrade must be refused before the handshake and before any credential is checked. */
+  #refuseUpgrade(req: IncomingMessage, path: string): { status: number; detail: string } | undefined {
     if (this.#closing) return { status: 503, detail: 'Server is shutting down' };
     if (path !== '/ws/publish' && path !== '/ws/subscribe') return { status: 404, detail: 'Not Found' };
-    try {
-      this.#deps.authenticate(req, url.searchParams);
-    } catch (err) {
-      if (err instanceof PipelineError) return { status: err.httpStatus, detail: err.message };
-      throw err;
-    }
+    // Browsers always send Origin; CORS_ORIGINS is the allowlist. Other clients send none and
+    // are judged by their credential alone.
+    const origin = req.headers.origin;
+    if (origin !== undefined && !this.#deps.cors.allows(origin)) return { status: 403, detail: 'Origin not allowed' };
     const limit = this.#deps.limits.maxWsConnectionsPerIp;
     if ((this.#wsPerClient.get(this.#deps.clientAddress(req)) ?? 0) >= limit) {
       return { status: 429, detail: `Too many WebSocket connections from this address (limit ${limit})` };
@@ -224,6 +342,7 @@ export class HttpServer {
    */
   async closeConnections(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
+    for (const ws of this.#pending) ws.close(CloseCode.GOING_AWAY, 'server shutting down');
     const closed = [...this.#connections.values()].map((ws) => new Promise((resolve) => ws.once('close', resolve)));
     await withDeadline(
       Promise.allSettled([...this.#connections.keys()].map((c) => c.shutdown(CloseCode.GOING_AWAY, 'server shutting down'))),
@@ -231,8 +350,18 @@ export class HttpServer {
     );
     await withDeadline(Promise.all(closed), Math.min(CLOSE_HANDSHAKE_GRACE_MS, Math.max(0, deadline - Date.now())));
     for (const ws of this.#connections.values()) ws.terminate();
+    for (const ws of this.#pending) ws.terminate();
     this.server.closeAllConnections();
   }
+}
+
+/** setTimeout's longest delay (about 24.8 days); longer waits are re-armed. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+function decrement(counts: Map<string, number>, key: string): void {
+  const n = (counts.get(key) ?? 1) - 1;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {

@@ -53,7 +53,7 @@ function docRoute(path: string, handle: () => Reply): Route {
     path,
     versioned: false,
     rate: 'query',
-    auth: false,
+    scope: null,
     body: false,
     documented: false,
     doc: { summary: '', tags: [], responses: {} },

@@ -3,6 +3,8 @@
  * Publish, query, fetch and delete events over REST.
  */
 import { Type } from '@sinclair/typebox';
+import { canSee, checkPublisher, checkScopeOfInterest } from '../../auth/narrowing.js';
+import { rateKeyOf } from '../../auth/principal.js';
 import type { Clock } from '../../clock.js';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
 import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
@@ -80,7 +82,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       path: '/events',
       versioned: true,
       rate: 'publish',
-      auth: true,
+      scope: 'publish',
       body: true,
       documented: true,
       doc: {
@@ -101,6 +103,8 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       },
       handle: async (ctx) => {
         const input = parseJson((ctx.body ?? Buffer.alloc(0)).toString('utf8'));
+        const notAllowed = checkPublisher(ctx.principal, input);
+        if (notAllowed !== undefined) throw notAllowed;
         const key = ctx.req.headers['idempotency-key'];
         const accepted = await deps.ingest.publish(input, 'body', Array.isArray(key) ? key.join(', ') : key);
         deps.counters.restPublisherSeen(ctx.client);
@@ -112,7 +116,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       path: '/events/batch',
       versioned: true,
       rate: 'publish',
-      auth: true,
+      scope: 'publish',
       body: true,
       maxBodyBytes: deps.maxBatchBodyBytes,
       documented: true,
@@ -148,10 +152,10 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         assertBatchSize(items.length);
         // The route took one publish token; the batch costs one per event.
         if (items.length > 1) {
-          const rate = deps.rateLimiter.take(ctx.client, 'publish', items.length - 1);
+          const rate = deps.rateLimiter.take(rateKeyOf(ctx.principal, ctx.client), 'publish', items.length - 1);
           if (!rate.ok) throw rateLimited(rate.retryAfterSeconds);
         }
-        const results = await deps.ingest.publishBatch(items);
+        const results = await deps.ingest.publishBatch(items.map((item: unknown) => checkPublisher(ctx.principal, item) ?? item));
         deps.counters.restPublisherSeen(ctx.client);
         return json(200, results.map(batchResultToWire), NO_STORE);
       },
@@ -161,7 +165,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       path: '/events',
       versioned: true,
       rate: 'query',
-      auth: true,
+      scope: 'read',
       body: false,
       documented: true,
       doc: {
@@ -198,10 +202,14 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         throwIfIssues(issues);
         const sinceUs = optionalInstant(ctx.query, 'since');
         const untilUs = optionalInstant(ctx.query, 'until');
+        const sessionId = optionalString(ctx.query, 'session_id');
+        const userId = optionalString(ctx.query, 'user_id');
+        const outside = checkScopeOfInterest(ctx.principal, { sessionId: sessionId ?? null, userId: userId ?? null });
+        if (outside !== undefined) throw outside;
         const events = await deps.store.query({
           eventType,
-          sessionId: optionalString(ctx.query, 'session_id'),
-          userId: optionalString(ctx.query, 'user_id'),
+          sessionId,
+          userId,
           sinceUs,
           untilUs,
           afterSeq,
@@ -218,7 +226,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       path: '/events/{id}',
       versioned: true,
       rate: 'query',
-      auth: true,
+      scope: 'read',
       body: false,
       documented: true,
       doc: {
@@ -229,7 +237,8 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       },
       handle: async (ctx) => {
         const event = await deps.store.getById(ctx.params['id'] ?? '');
-        if (event === undefined) throw new PipelineError('EVENT_NOT_FOUND', 'Event not found');
+        // Outside a narrowed credential's sessions or users, an event answers like a missing one.
+        if (event === undefined || !canSee(ctx.principal, event)) throw new PipelineError('EVENT_NOT_FOUND', 'Event not found');
         return rawJson(200, event.json, NO_STORE);
       },
     },
@@ -238,7 +247,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       path: '/events',
       versioned: true,
       rate: 'admin',
-      auth: true,
+      scope: 'admin',
       body: false,
       documented: true,
       doc: {

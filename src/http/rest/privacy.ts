@@ -40,7 +40,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Route[] {
       path: '/users/{user_id}/events',
       versioned: true,
       rate: 'admin',
-      auth: true,
+      scope: 'admin',
       body: false,
       documented: true,
       doc: {
@@ -66,7 +66,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Route[] {
       path: '/admin/audit',
       versioned: true,
       rate: 'admin',
-      auth: true,
+      scope: 'admin',
       body: false,
       documented: true,
       doc: {

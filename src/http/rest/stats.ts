@@ -5,6 +5,8 @@
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPE_DESCRIPTIONS } from '../../../protocol/event-types.js';
 import type { Clock } from '../../clock.js';
+import { isNarrowed } from '../../auth/principal.js';
+import { PipelineError } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/timestamp.js';
 import type { SubscriptionService } from '../../delivery/subscription-service.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
@@ -37,7 +39,7 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       path: '/stats',
       versioned: true,
       rate: 'query',
-      auth: true,
+      scope: 'read',
       body: false,
       documented: true,
       doc: {
@@ -45,7 +47,9 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
         tags: ['stats'],
         responses: { '200': { description: 'Totals, per-type counts, subscribers, throughput and delivery counters' }, ...errorResponses },
       },
-      handle: async () => {
+      handle: async (ctx) => {
+        // Totals span every session and user: not for a credential narrowed to some of them.
+        if (isNarrowed(ctx.principal)) throw new PipelineError('AUTH_FORBIDDEN', 'Statistics cover every session; this credential is narrowed to some');
         const s = await deps.store.stats(deps.clock() - HOUR_US);
         const c = deps.counters.snapshot();
         return json(200, {
@@ -75,7 +79,7 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       path: '/event-types',
       versioned: true,
       rate: 'query',
-      auth: false,
+      scope: null,
       body: false,
       documented: true,
       doc: {
@@ -90,7 +94,7 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       path: '/health',
       versioned: true,
       rate: null,
-      auth: false,
+      scope: null,
       body: false,
       documented: true,
       doc: { summary: 'Liveness', tags: ['health'], responses: { '200': { description: 'The process is up' } } },
@@ -101,7 +105,7 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       path: '/readiness',
       versioned: true,
       rate: null,
-      auth: false,
+      scope: null,
       body: false,
       documented: true,
       doc: { summary: 'Readiness: storage reachable', tags: ['health'], responses: { '200': { description: 'Ready' }, '503': { description: 'Storage unusable' } } },

@@ -12,6 +12,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { EVENT_TYPES, isEventType, type EventType } from '../../../protocol/event-types.js';
+import { checkScopeOfInterest } from '../../auth/narrowing.js';
 import { PipelineError, validationError, type ValidationIssue } from '../../domain/errors.js';
 import { filterToWire, type Filter } from '../../domain/filter.js';
 import { parseStartPosition, type StartPosition } from '../../domain/position.js';
@@ -80,7 +81,7 @@ export function streamRoutes(deps: StreamRouteDeps): StreamRoutes {
     path: '/events/stream',
     versioned: true,
     rate: 'query',
-    auth: true,
+    scope: 'subscribe',
     queryAuth: true,
     body: false,
     documented: true,
@@ -107,6 +108,8 @@ export function streamRoutes(deps: StreamRouteDeps): StreamRoutes {
     },
     handle: (ctx): StreamReply => {
       const filter = parseStreamFilter(ctx.query);
+      const outside = checkScopeOfInterest(ctx.principal, filter);
+      if (outside !== undefined) throw outside;
       const header = ctx.req.headers['last-event-id'];
       const from = parseStreamPosition(Array.isArray(header) ? header[0] : header, ctx.query);
       if (deps.subscriptions.full) throw new PipelineError('SUBSCRIBE_LIMIT_REACHED', 'Too many subscribers on this server; try again later');

@@ -12,6 +12,8 @@ import type { RateLimiter } from '../../limits/rate-limiter.js';
 import type { Logger } from '../../log/logger.js';
 import { errorFields } from '../../log/logger.js';
 import type { PipelineCounters } from '../../stats/counters.js';
+import { checkPublisher } from '../../auth/narrowing.js';
+import { rateKeyOf, type Principal } from '../../auth/principal.js';
 import type { Connection } from './connection.js';
 import { wsErrorMessage } from './error-message.js';
 import { rawDataToBuffer, type RawData } from './raw-data.js';
@@ -30,7 +32,9 @@ export interface PublishDeps {
 export class PublishConnection implements Connection {
   readonly #ws: WebSocket;
   readonly #socket: Socket;
+  /** Whom rate limits count against (see auth/principal.ts rateKeyOf). */
   readonly #client: string;
+  readonly #principal: Principal;
   readonly #deps: PublishDeps;
   /** Replies in arrival order; undefined while the event awaits its commit. */
   #replies: (string | undefined)[] = [];
@@ -39,10 +43,11 @@ export class PublishConnection implements Connection {
   #corked = false;
   #idle: (() => void) | undefined;
 
-  constructor(ws: WebSocket, socket: Socket, client: string, deps: PublishDeps) {
+  constructor(ws: WebSocket, socket: Socket, client: string, principal: Principal, deps: PublishDeps) {
     this.#ws = ws;
     this.#socket = socket;
-    this.#client = client;
+    this.#client = rateKeyOf(principal, client);
+    this.#principal = principal;
     this.#deps = deps;
     deps.counters.wsPublishers++;
     ws.on('message', (data: RawData, isBinary: boolean) => this.#onMessage(data, isBinary));
@@ -85,7 +90,15 @@ export class PublishConnection implements Connection {
       return;
     }
     if (Array.isArray(input)) {
-      this.#publishBatch(input, reply);
+      this.#publishBatch(
+        input.map((item: unknown) => checkPublisher(this.#principal, item) ?? item),
+        reply,
+      );
+      return;
+    }
+    const notAllowed = checkPublisher(this.#principal, input);
+    if (notAllowed !== undefined) {
+      reply(wsErrorMessage(notAllowed));
       return;
     }
     this.#deps.ingest.publish(input, 'event').then(

@@ -14,6 +14,8 @@ import { filterToWire, parseSubscribeRequest } from '../../domain/filter.js';
 import type { Subscription } from '../../delivery/router.js';
 import type { SubscriptionService } from '../../delivery/subscription-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
+import { checkScopeOfInterest } from '../../auth/narrowing.js';
+import { rateKeyOf, type Principal } from '../../auth/principal.js';
 import type { Connection } from './connection.js';
 import { wsErrorMessage } from './error-message.js';
 import { rawDataToBuffer, type RawData } from './raw-data.js';
@@ -34,15 +36,17 @@ export class SubscribeConnection implements Connection {
   readonly #ws: WebSocket;
   readonly #sink: WsSink;
   readonly #client: string;
+  readonly #principal: Principal;
   readonly #deps: SubscribeDeps;
   #sub: Subscription | undefined;
   #subscribeTimer: NodeJS.Timeout | undefined;
   #keepaliveTimer: NodeJS.Timeout | undefined;
 
-  constructor(ws: WebSocket, socket: Socket, client: string, deps: SubscribeDeps) {
+  constructor(ws: WebSocket, socket: Socket, client: string, principal: Principal, deps: SubscribeDeps) {
     this.#ws = ws;
     this.#sink = new WsSink(ws, socket);
-    this.#client = client;
+    this.#client = rateKeyOf(principal, client);
+    this.#principal = principal;
     this.#deps = deps;
     this.#subscribeTimer = setTimeout(() => {
       this.#sink.close(CloseCode.SUBSCRIBE_TIMEOUT, 'no filter configuration received in time');
@@ -90,6 +94,11 @@ export class SubscribeConnection implements Connection {
       return;
     }
     const { filter, from } = request;
+    const outside = checkScopeOfInterest(this.#principal, filter);
+    if (outside !== undefined) {
+      this.#sendError(outside);
+      return;
+    }
     if (this.#sub !== undefined) {
       // In order with queued events, so the client knows where the new filters begin.
       this.#deps.subscriptions.sendInOrder(this.#sub, 'filters_updated', { status: 'filters_updated', filters: filterToWire(filter) });

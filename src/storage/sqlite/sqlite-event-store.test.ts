@@ -101,7 +101,7 @@ test('sqlite - migrating a version-1 database backfills the per-second counts', 
     await a.close();
     const Database = (await import('better-sqlite3')).default;
     const db = new Database(path);
-    db.exec("DROP TABLE second_counts; DROP TABLE idempotency_keys; DROP TABLE audit_log; DELETE FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')");
+    db.exec("DROP TABLE second_counts; DROP TABLE idempotency_keys; DROP TABLE audit_log; DROP TABLE api_keys; DELETE FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')");
     db.pragma('user_version = 1');
     db.close();
     const b = new SqliteEventStore({ path });
