@@ -118,7 +118,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const purgeExpired = (): void => {
     if (config.retentionDays === 0) return;
     const beforeUs = clock() - config.retentionDays * 86_400_000_000;
-    store.deleteBefore(beforeUs, { actor: 'retention', atUs: clock(), action: 'retention_purge' }).then(
+    store.deleteBefore(null, beforeUs, { actor: 'retention', atUs: clock(), action: 'retention_purge' }).then(
       (n) => {
         if (n > 0) log.info('retention purge', { deleted: n, retention_days: config.retentionDays });
       },

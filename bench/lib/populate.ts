@@ -4,6 +4,7 @@
  */
 import { EVENT_TYPES } from '../../protocol/event-types.js';
 import type { EventDraft } from '../../src/domain/event.js';
+import { DEFAULT_TENANT } from '../../src/domain/tenant.js';
 import { SqliteEventStore } from '../../src/storage/sqlite/sqlite-event-store.js';
 
 export async function populate(path: string, count: number, onProgress: (done: number) => void): Promise<void> {
@@ -14,6 +15,7 @@ export async function populate(path: string, count: number, onProgress: (done: n
     const drafts: EventDraft[] = [];
     for (let i = done; i < Math.min(count, done + BATCH); i++) {
       drafts.push({
+        tenant: DEFAULT_TENANT,
         eventType: EVENT_TYPES[i % EVENT_TYPES.length] as EventDraft['eventType'],
         source: 'quiz_engine',
         sessionId: `session-${i % 1000}`,

@@ -10,7 +10,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PipelineError } from '../domain/errors.js';
 import { API_KEY_PATTERN, verifyApiKey, type ApiKeyStore } from './api-keys.js';
-import { ANONYMOUS, DEFAULT_TENANT, SHARED_KEY, type Principal } from './principal.js';
+import { ANONYMOUS, SHARED_KEY, type Principal } from './principal.js';
 
 /** A credential as found in a request, before it is checked. */
 export type Credential = string | undefined;
@@ -42,8 +42,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     if (shared !== null && timingSafeEqual(digest(credential), shared)) return SHARED_KEY;
     if (API_KEY_PATTERN.test(credential)) {
       const record = await verifyApiKey(options.apiKeys, credential);
-      // Until storage isolates tenants, a key of another tenant must not see the default one's events.
-      if (record === undefined || record.tenant !== DEFAULT_TENANT) throw authRequired();
+      if (record === undefined) throw authRequired();
       return { actor: `key:${record.id}`, tenant: record.tenant, scopes: new Set(record.scopes), sessions: null, users: null, publishAs: null, expiresAtMs: null };
     }
     if (options.jwt !== null && JWT_SHAPE.test(credential)) return options.jwt(credential);

@@ -8,12 +8,14 @@
  * - `user_id`: a student's token: it publishes only as this user and reads only this user's
  *   events (unless `users` lists others).
  * - `users`: the users it may read and subscribe to.
- * - `tenant`: optional; must be the default tenant until multi-tenancy arrives.
+ * - `tenant`: the tenant the token belongs to (default: the default tenant). The issuer is
+ *   trusted to name it: whoever holds the signing key can mint tokens for any tenant.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { errors as joseErrors, jwtVerify } from 'jose';
 import { authRequired, type JwtVerifier } from './authenticator.js';
-import { DEFAULT_TENANT, isScope, type Principal, type Scope } from './principal.js';
+import { DEFAULT_TENANT, isTenantId } from '../domain/tenant.js';
+import { isScope, type Principal, type Scope } from './principal.js';
 
 export interface JwtSettings {
   /** HMAC secret (HS256/384/512), or null. */
@@ -56,7 +58,7 @@ export function createJwtVerifier(settings: JwtSettings): JwtVerifier {
       throw authRequired(expired ? 'Token expired' : 'Invalid token');
     }
     const tenant = claims['tenant'] ?? DEFAULT_TENANT;
-    if (tenant !== DEFAULT_TENANT) throw authRequired('Invalid token: unknown tenant');
+    if (!isTenantId(tenant)) throw authRequired("Invalid token: 'tenant' should be 1 to 63 lowercase letters, digits, - or _");
     const rawScopes = typeof claims['scope'] === 'string' ? claims['scope'].split(' ') : stringList(claims['scopes'], 'scopes') ?? [];
     const scopes = new Set<Scope>(rawScopes.filter(isScope).filter((s) => s !== 'admin'));
     const userId = claims['user_id'];
@@ -66,7 +68,7 @@ export function createJwtVerifier(settings: JwtSettings): JwtVerifier {
     const sub = typeof claims['sub'] === 'string' ? claims['sub'] : 'anonymous';
     const principal: Principal = {
       actor: `jwt:${sub.slice(0, 100)}`,
-      tenant: DEFAULT_TENANT,
+      tenant,
       scopes,
       sessions: sessions === null ? null : new Set(sessions),
       users: users === null ? null : new Set(users),

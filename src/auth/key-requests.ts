@@ -6,13 +6,13 @@
 import type { ValidationIssue } from '../domain/errors.js';
 import { formatInstant } from '../domain/timestamp.js';
 import type { ApiKeyRecord, NewApiKey } from './api-keys.js';
-import { DEFAULT_TENANT, isScope, SCOPES, type Scope } from './principal.js';
+import { DEFAULT_TENANT, isTenantId, type TenantId } from '../domain/tenant.js';
+import { isScope, SCOPES, type Scope } from './principal.js';
 
 export const MAX_KEY_NAME_LENGTH = 100;
-const TENANT_PATTERN = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 
 /** A create-key request, or the issues that make it invalid (loc rooted at `body`). */
-export function parseNewKey(input: unknown): NewApiKey | ValidationIssue[] {
+export function parseNewKey(input: unknown, defaultTenant: TenantId = DEFAULT_TENANT): NewApiKey | ValidationIssue[] {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     return [{ type: 'model_attributes_type', loc: ['body'], msg: 'Input should be an object with name and scopes' }];
   }
@@ -30,12 +30,12 @@ export function parseNewKey(input: unknown): NewApiKey | ValidationIssue[] {
       else issues.push({ type: 'enum', loc: ['body', 'scopes', i], msg: `Input should be one of ${SCOPES.join(', ')}` });
     });
   }
-  const t = tenant ?? DEFAULT_TENANT;
-  if (typeof t !== 'string' || !TENANT_PATTERN.test(t)) {
+  const t = tenant ?? defaultTenant;
+  if (!isTenantId(t)) {
     issues.push({ type: 'string_pattern_mismatch', loc: ['body', 'tenant'], msg: 'A tenant is 1 to 63 lowercase letters, digits, - or _' });
   }
-  if (issues.length > 0) return issues;
-  return { name: (name as string).trim(), scopes: valid, tenant: t as string };
+  if (issues.length > 0 || !isTenantId(t)) return issues;
+  return { name: (name as string).trim(), scopes: valid, tenant: t };
 }
 
 /** A key as the API and CLI show it: everything but the secret. */

@@ -4,6 +4,9 @@
  * original's shared key, a scoped API key, a browser's JWT) becomes a Principal; routes and
  * sockets ask it, never the credential.
  */
+import { DEFAULT_TENANT, type TenantId } from '../domain/tenant.js';
+
+export { DEFAULT_TENANT };
 
 /** What a credential may do. `read`: history and stats; `admin`: deletes, erasure, audit, keys. */
 export const SCOPES = ['publish', 'subscribe', 'read', 'admin'] as const;
@@ -11,13 +14,10 @@ export type Scope = (typeof SCOPES)[number];
 
 export const isScope = (s: string): s is Scope => (SCOPES as readonly string[]).includes(s);
 
-/** Tenants are the unit of isolation; everything before multi-tenancy belongs to this one. */
-export const DEFAULT_TENANT = 'default';
-
 export interface Principal {
   /** For logs and audit records: `anonymous`, `api-key` (the shared key), `key:<id>`, `jwt:<sub>`. Never a secret. */
   readonly actor: string;
-  readonly tenant: string;
+  readonly tenant: TenantId;
   readonly scopes: ReadonlySet<Scope>;
   /** When set, only these sessions may be read or subscribed to (a teacher's classes). */
   readonly sessions: ReadonlySet<string> | null;

@@ -3,7 +3,7 @@
  * `npm run keys -- <command>`: manage scoped API keys in the database the server uses
  * (`DATABASE_PATH`), with or without the server running.
  *
- *   create --name <name> --scopes publish,subscribe[,read,admin]   prints the key once
+ *   create --name <name> --scopes publish,subscribe[,read,admin] [--tenant <id>]   prints the key once
  *   list                                                          every key, never a secret
  *   revoke <key id>                                               stops it working at once
  */
@@ -16,7 +16,8 @@ import { ConfigError, loadConfig } from '../config/load.js';
 import { SqliteEventStore } from '../storage/sqlite/sqlite-event-store.js';
 
 const USAGE = `Usage: npm run keys -- <command>
-  create --name <name> --scopes <${SCOPES.join(',')}>   create a key; it is printed once
+  create --name <name> --scopes <${SCOPES.join(',')}> [--tenant <id>]
+                                             create a key (default tenant: ${DEFAULT_TENANT}); it is printed once
   list                                       list keys (ids, names, scopes; never secrets)
   revoke <key id>                            revoke a key
 The database is DATABASE_PATH (default ./data/events.db).`;
@@ -27,7 +28,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   const { positionals, values } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { name: { type: 'string' }, scopes: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: { name: { type: 'string' }, scopes: { type: 'string' }, tenant: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   const [command, ...rest] = positionals;
   if (values.help === true || command === undefined) {
@@ -42,7 +43,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
   try {
     switch (command) {
       case 'create': {
-        const parsed = parseNewKey({ name: values.name, scopes: (values.scopes ?? '').split(',').filter((s) => s !== ''), tenant: DEFAULT_TENANT });
+        const parsed = parseNewKey({ name: values.name, scopes: (values.scopes ?? '').split(',').filter((s) => s !== ''), tenant: values.tenant ?? DEFAULT_TENANT });
         if (Array.isArray(parsed)) throw new UsageError(parsed.map((i) => `--${String(i.loc[1])}: ${i.msg}`).join('\n'));
         const { record, key, secretHash } = mintApiKey(parsed, systemClock());
         await keys.insert(record, secretHash);

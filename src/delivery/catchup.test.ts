@@ -1,3 +1,4 @@
+import { DEFAULT_TENANT } from '../domain/tenant.js';
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { EventDraft, LiveEvent } from '../domain/event.js';
@@ -38,7 +39,8 @@ class RecordingSink implements DeliverySink {
   }
 }
 
-const draft = (i: number): EventDraft => ({ eventType: 'answer_submitted', source: 't', sessionId: 's', userId: null, payloadJson: `{"i":${String(i)}}`, receivedAtUs: 1_000_000 + i });
+const TENANT = DEFAULT_TENANT;
+const draft = (i: number): EventDraft => ({ tenant: TENANT, eventType: 'answer_submitted', source: 't', sessionId: 's', userId: null, payloadJson: `{"i":${String(i)}}`, receivedAtUs: 1_000_000 + i });
 
 /**
  * A store whose reads let "concurrent" commits land first: before each query resolves, `during`
@@ -69,7 +71,7 @@ test('catch-up: commits landing during every read are delivered once, in order, 
   await commit(50);
   setDuring(3);
   const sink = new RecordingSink();
-  service.open(sink, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'earliest' });
+  service.open(sink, TENANT, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'earliest' });
   for (let i = 0; i < 50 && sink.caughtUp.length === 0; i++) await settle();
   setDuring(0);
   await commit(5);
@@ -84,7 +86,7 @@ test('catch-up: when held live events overflow their bound they are dropped and 
   await commit(30);
   setDuring(3);
   const sink = new RecordingSink();
-  service.open(sink, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'seq', seq: 4 });
+  service.open(sink, TENANT, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'seq', seq: 4 });
   for (let i = 0; i < 8; i++) await settle();
   setDuring(0);
   for (let i = 0; i < 50 && sink.caughtUp.length === 0; i++) await settle();
@@ -98,7 +100,7 @@ test('catch-up: a replay waits for the socket to drain instead of filling the qu
   await commit(40);
   const sink = new RecordingSink();
   sink.writable = false;
-  const sub = service.open(sink, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'earliest' });
+  const sub = service.open(sink, TENANT, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'earliest' });
   for (let i = 0; i < 10; i++) await settle();
   assert.equal(sink.out.length, 1, 'one write, then it waits for drain');
   assert.equal(sub.queue.closed, false, 'never a slow consumer for replaying');

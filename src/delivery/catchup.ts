@@ -100,7 +100,7 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
   const send = (kind: string, body: Record<string, unknown>): void => sub.queue.pushControl(sub.sink.encodeMessage(kind, JSON.stringify(body)));
   // A function, not a property read: the answer changes across every await below.
   const stopped = (): boolean => c.cancelled || sub.queue.closed;
-  const horizon = await deps.store.horizon();
+  const horizon = await deps.store.horizon(sub.tenant);
   if (stopped()) return;
   let sinceUs: InstantUs | undefined;
   let reset: ResetReason | undefined;
@@ -131,7 +131,7 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
     const drops = c.drops;
     // History deleted since the last page (a DELETE or retention purge racing the replay):
     // say so rather than skip it, then go on from the new horizon.
-    const before = await deps.store.horizon();
+    const before = await deps.store.horizon(sub.tenant);
     if (stopped()) return;
     if (before.purgedSeq > c.cursor) {
       send('reset', { type: 'reset', reason: 'history_deleted', requested: c.cursor, from: before.purgedSeq, head_seq: deps.head() });
@@ -139,6 +139,7 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
     }
     const filter: Filter = sub.filter;
     const page = await deps.store.query({
+      tenant: sub.tenant,
       eventTypes: [...filter.eventTypes],
       sessionId: filter.sessionId ?? undefined,
       userId: filter.userId ?? undefined,
@@ -149,7 +150,7 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
     });
     if (stopped()) return;
     // A delete that landed while the page was read may have cut into it: read it again.
-    if ((await deps.store.horizon()).purgedSeq !== before.purgedSeq) continue;
+    if ((await deps.store.horizon(sub.tenant)).purgedSeq !== before.purgedSeq) continue;
     if (stopped()) return;
     if (!(await sendPage(sub, c, page, stopped, deps.onReplayed))) return;
     if (page.length < deps.pageSize && c.drops === drops) break;

@@ -29,11 +29,11 @@ const observer = { queued: () => undefined, sent: () => undefined, slowConsumer:
 
 function subscription(id: string, filter: Filter): Subscription & { sink: RecordingSink } {
   const sink = new RecordingSink();
-  return { id, filter, sink, queue: new SendQueue(sink, { maxEvents: 1_000_000, maxBytes: 1e9 }, observer), catchup: undefined };
+  return { id, tenant: 'default', filter, sink, queue: new SendQueue(sink, { maxEvents: 1_000_000, maxBytes: 1e9 }, observer), catchup: undefined };
 }
 
 function stored(seq: number, eventType: EventType, sessionId: string | null, userId: string | null): StoredEvent {
-  return { seq, id: `evt_${String(seq).padStart(12, '0')}`, eventType, sessionId, userId, timestampUs: seq, json: JSON.stringify({ seq }) };
+  return { seq, id: `evt_${String(seq).padStart(12, '0')}`, tenant: 'default', eventType, sessionId, userId, timestampUs: seq, json: JSON.stringify({ seq }) };
 }
 
 const small = (prefix: string) => fc.option(fc.constantFrom(`${prefix}1`, `${prefix}2`, `${prefix}3`), { nil: null });

@@ -1,13 +1,16 @@
 /**
  * @module delivery/router
- * Matches committed events to local subscriptions and queues their frames. Each subscription
- * is indexed under its most selective key (session, else user, else each of its types, else
+ * Matches committed events to local subscriptions and queues their frames. Subscriptions are
+ * partitioned by tenant first, so an event never meets a subscription of another tenant, even
+ * one whose filter would match it. Within a tenant each subscription is indexed under its most
+ * selective key (session, else user, else each of its types, else
  * "everything"), so an event only meets the subscriptions that could want it: matching costs
  * O(candidates), not O(all subscribers). An event is serialised once and its bytes shared by
  * every recipient. Adding, removing or re-filtering subscriptions during a fan-out is safe:
  * Set iteration in JavaScript tolerates deletion, and each subscription is looked up once.
  */
 import type { LiveEvent } from '../domain/event.js';
+import type { TenantId } from '../domain/tenant.js';
 import { matches, type Filter } from '../domain/filter.js';
 import type { Catchup } from './catchup.js';
 import type { SendQueue } from './send-queue.js';
@@ -18,6 +21,8 @@ export type SubscriberId = string;
 
 export interface Subscription {
   readonly id: SubscriberId;
+  /** The subscriber's tenant: it only ever receives that tenant's events. */
+  readonly tenant: TenantId;
   filter: Filter;
   readonly queue: SendQueue;
   readonly sink: DeliverySink;
@@ -27,11 +32,17 @@ export interface Subscription {
 
 type IndexKey = { kind: 'session' | 'user'; key: string } | { kind: 'types'; keys: readonly string[] } | { kind: 'all' };
 
+/** One tenant's subscriptions, by index key. */
+class TenantIndex {
+  readonly bySession = new Map<string, Set<Subscription>>();
+  readonly byUser = new Map<string, Set<Subscription>>();
+  readonly byType = new Map<string, Set<Subscription>>();
+  readonly all = new Set<Subscription>();
+  size = 0;
+}
+
 export class Router {
-  readonly #bySession = new Map<string, Set<Subscription>>();
-  readonly #byUser = new Map<string, Set<Subscription>>();
-  readonly #byType = new Map<string, Set<Subscription>>();
-  readonly #all = new Set<Subscription>();
+  readonly #tenants = new Map<TenantId, TenantIndex>();
   readonly #keys = new Map<Subscription, IndexKey>();
 
   get size(): number {
@@ -42,40 +53,45 @@ export class Router {
     if (this.#keys.has(sub)) this.remove(sub);
     const key = indexKey(sub.filter);
     this.#keys.set(sub, key);
+    let index = this.#tenants.get(sub.tenant);
+    if (index === undefined) this.#tenants.set(sub.tenant, (index = new TenantIndex()));
+    index.size++;
     switch (key.kind) {
       case 'session':
-        addTo(this.#bySession, key.key, sub);
+        addTo(index.bySession, key.key, sub);
         break;
       case 'user':
-        addTo(this.#byUser, key.key, sub);
+        addTo(index.byUser, key.key, sub);
         break;
       case 'types':
-        for (const t of key.keys) addTo(this.#byType, t, sub);
+        for (const t of key.keys) addTo(index.byType, t, sub);
         break;
       case 'all':
-        this.#all.add(sub);
+        index.all.add(sub);
         break;
     }
   }
 
   remove(sub: Subscription): void {
     const key = this.#keys.get(sub);
-    if (key === undefined) return;
+    const index = this.#tenants.get(sub.tenant);
+    if (key === undefined || index === undefined) return;
     this.#keys.delete(sub);
     switch (key.kind) {
       case 'session':
-        removeFrom(this.#bySession, key.key, sub);
+        removeFrom(index.bySession, key.key, sub);
         break;
       case 'user':
-        removeFrom(this.#byUser, key.key, sub);
+        removeFrom(index.byUser, key.key, sub);
         break;
       case 'types':
-        for (const t of key.keys) removeFrom(this.#byType, t, sub);
+        for (const t of key.keys) removeFrom(index.byType, t, sub);
         break;
       case 'all':
-        this.#all.delete(sub);
+        index.all.delete(sub);
         break;
     }
+    if (--index.size === 0) this.#tenants.delete(sub.tenant);
   }
 
   setFilter(sub: Subscription, filter: Filter): void {
@@ -92,12 +108,14 @@ export class Router {
   deliver(events: readonly LiveEvent[]): void {
     const corked = new Set<DeliverySink>();
     for (const event of events) {
+      const index = this.#tenants.get(event.tenant);
+      if (index === undefined) continue;
       const frames = new EventFrames(event);
       const candidates = [
-        event.sessionId === null ? undefined : this.#bySession.get(event.sessionId),
-        event.userId === null ? undefined : this.#byUser.get(event.userId),
-        this.#byType.get(event.eventType),
-        this.#all,
+        event.sessionId === null ? undefined : index.bySession.get(event.sessionId),
+        event.userId === null ? undefined : index.byUser.get(event.userId),
+        index.byType.get(event.eventType),
+        index.all,
       ];
       for (const set of candidates) {
         if (set === undefined) continue;

@@ -12,6 +12,7 @@ import type { StartPosition } from '../domain/position.js';
 import { errorFields, type Logger } from '../log/logger.js';
 import type { PipelineCounters } from '../stats/counters.js';
 import type { EventStore } from '../storage/event-store.js';
+import type { TenantId } from '../domain/tenant.js';
 import { Catchup, runCatchup } from './catchup.js';
 import { Router, type Subscription } from './router.js';
 import { SendQueue, type SendQueueLimits, type SendQueueObserver } from './send-queue.js';
@@ -79,7 +80,7 @@ export class SubscriptionService {
    * from stored history (see delivery/catchup.ts). A slow consumer leaves the router at once,
    * not when its close handshake completes.
    */
-  open(sink: DeliverySink, filter: Filter, from?: StartPosition): Subscription {
+  open(sink: DeliverySink, tenant: TenantId, filter: Filter, from?: StartPosition): Subscription {
     const observer: SendQueueObserver = {
       ...this.#observer,
       slowConsumer: (dropped) => {
@@ -91,6 +92,7 @@ export class SubscriptionService {
     };
     const sub: Subscription = {
       id: 'sub_' + randomBytes(4).toString('hex'),
+      tenant,
       filter,
       sink,
       queue: new SendQueue(sink, this.#limits, observer),

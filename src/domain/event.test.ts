@@ -7,21 +7,21 @@ const validate = createEventValidator({ maxPayloadKeys: 50, maxPayloadBytes: 65_
 const NOW = 1_700_000_000_000_000;
 
 function issues(input: unknown): { type: string; loc: (string | number)[]; msg: string }[] {
-  const r = validate(input, NOW);
+  const r = validate(input, 'default', NOW);
   assert.ok(r instanceof PipelineError, 'expected a validation error');
   assert.equal(r.httpStatus, 422);
   return [...(r.issues ?? [])];
 }
 
 function ok(input: unknown): EventDraft {
-  const r = validate(input, NOW);
+  const r = validate(input, 'default', NOW);
   if (r instanceof PipelineError) assert.fail(JSON.stringify(r.issues));
   return r;
 }
 
 test('event - accepts the minimal event with defaults', () => {
   const d = ok({ event_type: 'quiz_started', source: 'quiz_engine' });
-  assert.deepEqual(d, { eventType: 'quiz_started', source: 'quiz_engine', sessionId: null, userId: null, payloadJson: '{}', receivedAtUs: NOW });
+  assert.deepEqual(d, { eventType: 'quiz_started', source: 'quiz_engine', sessionId: null, userId: null, payloadJson: '{}', receivedAtUs: NOW, tenant: 'default' });
 });
 
 test('event - ignores unknown and server-owned fields', () => {

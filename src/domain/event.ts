@@ -7,6 +7,7 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPES, type EventType } from '../../protocol/event-types.js';
 import { validationError, type PipelineError, type ValidationIssue } from './errors.js';
 import { compileValidator } from './schema-validator.js';
+import type { TenantId } from './tenant.js';
 import { formatInstant, type InstantUs } from './timestamp.js';
 
 /** `evt_` + 12 lowercase hex digits, assigned by the server. */
@@ -16,6 +17,8 @@ export type Seq = number;
 
 /** A validated event, before the store gives it an id, a timestamp and a `seq`. */
 export interface EventDraft {
+  /** The publisher's tenant: never on the wire, only ever compared. */
+  readonly tenant: TenantId;
   readonly eventType: EventType;
   readonly source: string;
   readonly sessionId: string | null;
@@ -38,6 +41,7 @@ export interface IdempotencyTag {
 export interface StoredEvent {
   readonly seq: Seq;
   readonly id: EventId;
+  readonly tenant: TenantId;
   readonly eventType: EventType;
   readonly sessionId: string | null;
   readonly userId: string | null;
@@ -102,7 +106,7 @@ export function eventInputSchema(limits: EventLimits) {
   );
 }
 
-export type ValidateEvent = (input: unknown, receivedAtUs: InstantUs, locRoot?: string) => EventDraft | PipelineError;
+export type ValidateEvent = (input: unknown, tenant: TenantId, receivedAtUs: InstantUs, locRoot?: string) => EventDraft | PipelineError;
 
 export function createEventValidator(limits: EventLimits): ValidateEvent {
   const check = compileValidator(eventInputSchema(limits), {
@@ -110,7 +114,7 @@ export function createEventValidator(limits: EventLimits): ValidateEvent {
       enum: (v) => `Unknown event type '${String(v)}'. Valid types: ${EVENT_TYPES.join(', ')}`,
     },
   });
-  return (input, receivedAtUs, locRoot = 'body') => {
+  return (input, tenant, receivedAtUs, locRoot = 'body') => {
     if (input === null || typeof input !== 'object' || Array.isArray(input)) {
       return validationError('INGEST_EVENT_INVALID', [
         { type: 'model_attributes_type', loc: [locRoot], msg: 'Input should be a valid dictionary or object' },
@@ -123,6 +127,7 @@ export function createEventValidator(limits: EventLimits): ValidateEvent {
     const issue = checkPayload(payload, limits, locRoot);
     if (typeof issue !== 'string') return validationError('INGEST_EVENT_INVALID', [issue]);
     return {
+      tenant,
       eventType: body.event_type,
       source: body.source,
       // An empty id means "none", as in filters and queries.

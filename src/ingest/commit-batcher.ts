@@ -153,5 +153,5 @@ export class CommitBatcher {
 /** An ephemeral draft as delivered: an id and its receive time, no `seq`. */
 function ephemeralEvent(d: EventDraft): LiveEvent {
   const id = randomEventId();
-  return { seq: null, id, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: d.receivedAtUs, json: serializeEvent(null, id, d, d.receivedAtUs) };
+  return { seq: null, id, tenant: d.tenant, eventType: d.eventType, sessionId: d.sessionId, userId: d.userId, timestampUs: d.receivedAtUs, json: serializeEvent(null, id, d, d.receivedAtUs) };
 }

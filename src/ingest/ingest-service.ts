@@ -14,6 +14,7 @@ import { PipelineError } from '../domain/errors.js';
 import type { Bus } from '../bus/bus.js';
 import type { PipelineCounters } from '../stats/counters.js';
 import type { EventStore } from '../storage/event-store.js';
+import type { TenantId } from '../domain/tenant.js';
 import { CommitBatcher, type SubmitResult } from './commit-batcher.js';
 import { IDEMPOTENCY_FIELD, readIdempotencyKey, tag } from './idempotency.js';
 
@@ -117,21 +118,21 @@ export class IngestService {
   }
 
   /** Validates the event and its idempotency key (`headerKey`, else the input's field). */
-  #draft(input: unknown, receivedAtUs: number, locRoot: string, headerKey?: string): EventDraft | PipelineError {
+  #draft(tenant: TenantId, input: unknown, receivedAtUs: number, locRoot: string, headerKey?: string): EventDraft | PipelineError {
     const key = readIdempotencyKey(input, headerKey, headerKey === undefined ? [locRoot, IDEMPOTENCY_FIELD] : ['header', 'Idempotency-Key']);
     if (key instanceof PipelineError) return key;
-    const draft = this.#validate(input, receivedAtUs, locRoot);
+    const draft = this.#validate(input, tenant, receivedAtUs, locRoot);
     return draft instanceof PipelineError ? draft : tag(draft, key);
   }
 
   /**
-   * Validates and stores one event. Resolves once it is durable and handed to delivery (or,
+   * Validates and stores one event of `tenant` (the publisher's). Resolves once it is durable and handed to delivery (or,
    * for a duplicate, with the event first stored); rejects with a PipelineError (invalid input,
    * idempotency conflict, shutting down, storage unavailable).
    */
-  async publish(input: unknown, locRoot = 'body', idempotencyKey?: string): Promise<Accepted> {
+  async publish(tenant: TenantId, input: unknown, locRoot = 'body', idempotencyKey?: string): Promise<Accepted> {
     if (!this.#accepting) throw shuttingDown();
-    const draft = this.#draft(input, this.#clock(), locRoot, idempotencyKey);
+    const draft = this.#draft(tenant, input, this.#clock(), locRoot, idempotencyKey);
     if (draft instanceof PipelineError) throw draft;
     return toAccepted(await this.#batcher.submit(draft), locRoot);
   }
@@ -140,12 +141,12 @@ export class IngestService {
    * Validates every item; stores the valid ones together in one commit, in order. Resolves with
    * one result per item, in order; rejects only when the commit itself fails.
    */
-  async publishBatch(items: readonly unknown[], locRoot = 'body'): Promise<BatchItemResult[]> {
+  async publishBatch(tenant: TenantId, items: readonly unknown[], locRoot = 'body'): Promise<BatchItemResult[]> {
     if (!this.#accepting) throw shuttingDown();
     assertBatchSize(items.length, locRoot);
     const receivedAt = this.#clock();
     const checked = items.map((item, i) => {
-      const c = item instanceof PipelineError ? item : this.#draft(item, receivedAt, locRoot);
+      const c = item instanceof PipelineError ? item : this.#draft(tenant, item, receivedAt, locRoot);
       return c instanceof PipelineError ? atIndex(c, locRoot, i) : c;
     });
     const drafts = checked.filter((c): c is EventDraft => !(c instanceof PipelineError));

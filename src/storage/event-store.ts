@@ -16,9 +16,13 @@
  *   its fingerprint matches, else as a `conflict`. Keys are recorded in the same commit as
  *   their event and kept until `pruneIdempotencyKeys` passes their time, even when the event
  *   itself is deleted.
- * - Deletes only ever remove a prefix of `seq` order (events received before an instant); the
- *   store remembers the highest `seq` and timestamp it removed (its `horizon`), so a reader
- *   resuming from an older position learns that history is gone instead of skipping it.
+ * - Deletes only ever remove a prefix of a tenant's `seq` order (its events received before an
+ *   instant); the store remembers, per tenant, the highest `seq` and timestamp it removed (its
+ *   `horizon`), so a reader resuming from an older position learns that history is gone
+ *   instead of skipping it.
+ * - Tenants never meet: every read, count, delete, horizon and idempotency key is of one
+ *   tenant, and an event of another tenant is indistinguishable from a missing one. Only
+ *   `seq` is global (one commit order for the whole store).
  * - Calls are not re-entrant-safe across processes: one process owns one SQLite file.
  *
  * Left out on purpose: batching concurrent callers (ingest/commit-batcher.ts does it for all
@@ -26,9 +30,12 @@
  */
 import type { EventType } from '../../protocol/event-types.js';
 import type { EventDraft, EventId, EventJson, EventRef, Seq, StoredEvent } from '../domain/event.js';
+import type { TenantId } from '../domain/tenant.js';
 import type { InstantUs } from '../domain/timestamp.js';
 
 export interface EventQuery {
+  /** Only this tenant's events: there is no query across tenants. */
+  readonly tenant: TenantId;
   readonly eventType?: EventType | undefined;
   /** Any of these types (empty or absent: any type); ANDed with `eventType`. */
   readonly eventTypes?: readonly EventType[] | undefined;
@@ -72,6 +79,7 @@ export type AuditAction = 'delete_events' | 'erase_user' | 'retention_purge';
 
 export interface AuditRecord extends AuditContext {
   readonly id: number;
+  readonly tenant: TenantId;
   readonly action: AuditAction;
   /** The erased user, or the `before` instant of a delete (ISO 8601), or null for "everything". */
   readonly target: string | null;
@@ -95,15 +103,18 @@ export interface Horizon {
 export interface EventStore {
   /** Appends drafts in one durable commit, in order, one result per draft; see the module guarantees. */
   append(drafts: readonly EventDraft[]): Promise<AppendResult[]>;
-  getById(id: EventId): Promise<StoredEvent | undefined>;
+  /** The event, when it exists in `tenant`. */
+  getById(tenant: TenantId, id: EventId): Promise<StoredEvent | undefined>;
   /** Matching events' wire forms, in `seq` order as asked (newest first by default). */
   query(query: EventQuery): Promise<EventJson[]>;
   /**
-   * Deletes events received before `beforeUs` (all when undefined); resolves to how many. With
-   * `audit`, records the delete in the audit log in the same transaction (a retention purge
-   * that removed nothing is not recorded).
+   * Deletes the tenant's events received before `beforeUs` (all when undefined); `tenant` null
+   * means every tenant (retention). Resolves to how many. With `audit`, records the delete in
+   * each affected tenant's audit log in the same transaction (a retention purge that removed
+   * nothing is not recorded).
    */
   deleteBefore(
+    tenant: TenantId | null,
     beforeUs?: InstantUs,
     audit?: AuditContext & { action: 'delete_events' | 'retention_purge' },
   ): Promise<number>;
@@ -111,14 +122,14 @@ export interface EventStore {
    * Erases every event of `userId`, with its counts and the idempotency keys that held a copy,
    * and records it in the audit log, in one transaction; resolves to how many events.
    */
-  eraseUser(userId: string, audit: AuditContext): Promise<number>;
-  /** Audit records, newest first, with an `id` below `beforeId` when given. */
-  listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]>;
-  stats(sinceUs: InstantUs): Promise<StoreStats>;
+  eraseUser(tenant: TenantId, userId: string, audit: AuditContext): Promise<number>;
+  /** The tenant's audit records, newest first, with an `id` below `beforeId` when given. */
+  listAudit(tenant: TenantId, limit: number, beforeId?: number): Promise<AuditRecord[]>;
+  stats(tenant: TenantId, sinceUs: InstantUs): Promise<StoreStats>;
   /** The highest `seq` ever committed (0 for a new store). */
   headSeq(): Seq;
-  /** How far deletes have reached; see {@link Horizon}. */
-  horizon(): Promise<Horizon>;
+  /** How far deletes have reached in the tenant; see {@link Horizon}. */
+  horizon(tenant: TenantId): Promise<Horizon>;
   /** Forgets idempotency keys recorded before `beforeUs`; resolves to how many. */
   pruneIdempotencyKeys(beforeUs: InstantUs): Promise<number>;
   /** Rejects when the store cannot serve reads and writes. */

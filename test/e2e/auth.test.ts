@@ -82,20 +82,23 @@ test('keys: created with scopes, listed without secrets, revoked keys stop worki
   assert.equal(again.headers.get('x-error-code'), 'KEY_NOT_FOUND');
 });
 
-test('keys: bad requests are 422 with field details; only the default tenant exists yet', async () => {
+test('keys: bad requests are 422 with field details; keys of another tenant are not the admin API\'s to make', async () => {
   const post = (body: unknown): Promise<Response> =>
     fetch(`${srv.url}/api/v1/admin/keys`, { method: 'POST', headers: { 'X-API-Key': SHARED, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
   for (const [body, loc] of [
     [{ name: 'x', scopes: ['root'] }, ['body', 'scopes', 0]],
     [{ name: '', scopes: ['read'] }, ['body', 'name']],
     [{ name: 'x', scopes: [] }, ['body', 'scopes']],
-    [{ name: 'x', scopes: ['read'], tenant: 'other-school' }, ['body', 'tenant']],
+    [{ name: 'x', scopes: ['read'], tenant: 'Not A Tenant' }, ['body', 'tenant']],
   ] as const) {
     const res = await post(body);
     assert.equal(res.status, 422, JSON.stringify(body));
     const detail = ((await res.json()) as { detail: { loc: unknown[] }[] }).detail;
     assert.deepEqual(detail[0]?.loc, loc);
   }
+  const foreign = await post({ name: 'x', scopes: ['read'], tenant: 'other-school' });
+  assert.equal(foreign.status, 403);
+  assert.equal(foreign.headers.get('x-error-code'), 'AUTH_FORBIDDEN');
 });
 
 test('JWT: a teacher token reads only its class sessions; a foreign event id answers 404', async () => {

@@ -106,7 +106,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         const notAllowed = checkPublisher(ctx.principal, input);
         if (notAllowed !== undefined) throw notAllowed;
         const key = ctx.req.headers['idempotency-key'];
-        const accepted = await deps.ingest.publish(input, 'body', Array.isArray(key) ? key.join(', ') : key);
+        const accepted = await deps.ingest.publish(ctx.principal.tenant, input, 'body', Array.isArray(key) ? key.join(', ') : key);
         deps.counters.restPublisherSeen(ctx.client);
         return rawJson(201, acceptedBody(accepted), NO_STORE);
       },
@@ -155,7 +155,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
           const rate = deps.rateLimiter.take(rateKeyOf(ctx.principal, ctx.client), 'publish', items.length - 1);
           if (!rate.ok) throw rateLimited(rate.retryAfterSeconds);
         }
-        const results = await deps.ingest.publishBatch(items.map((item: unknown) => checkPublisher(ctx.principal, item) ?? item));
+        const results = await deps.ingest.publishBatch(ctx.principal.tenant, items.map((item: unknown) => checkPublisher(ctx.principal, item) ?? item));
         deps.counters.restPublisherSeen(ctx.client);
         return json(200, results.map(batchResultToWire), NO_STORE);
       },
@@ -207,6 +207,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         const outside = checkScopeOfInterest(ctx.principal, { sessionId: sessionId ?? null, userId: userId ?? null });
         if (outside !== undefined) throw outside;
         const events = await deps.store.query({
+          tenant: ctx.principal.tenant,
           eventType,
           sessionId,
           userId,
@@ -236,7 +237,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
         responses: { '200': eventResponse, '404': { description: 'Event not found', content: { 'application/json': { schema: messageErrorSchema } } }, ...errorResponses },
       },
       handle: async (ctx) => {
-        const event = await deps.store.getById(ctx.params['id'] ?? '');
+        const event = await deps.store.getById(ctx.principal.tenant, ctx.params['id'] ?? '');
         // Outside a narrowed credential's sessions or users, an event answers like a missing one.
         if (event === undefined || !canSee(ctx.principal, event)) throw new PipelineError('EVENT_NOT_FOUND', 'Event not found');
         return rawJson(200, event.json, NO_STORE);
@@ -262,7 +263,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       },
       handle: async (ctx) => {
         const beforeUs = optionalInstant(ctx.query, 'before');
-        const deleted = await deps.store.deleteBefore(beforeUs, { actor: ctx.actor, atUs: deps.clock(), action: 'delete_events' });
+        const deleted = await deps.store.deleteBefore(ctx.principal.tenant, beforeUs, { actor: ctx.actor, atUs: deps.clock(), action: 'delete_events' });
         return json(200, { deleted }, NO_STORE);
       },
     },

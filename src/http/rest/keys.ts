@@ -1,13 +1,14 @@
 /**
  * @module http/rest/keys
  * API-key management for the admin scope: create (the secret is shown once, in the answer),
- * list, revoke. Keys are created in the tenant of the admin who asks; only the default tenant
- * exists until tenants are isolated in storage.
+ * list, revoke, all within the tenant of the admin who asks: a tenant's admin never sees or
+ * touches another tenant's keys. Keys for a new tenant are made with the `keys` CLI, by whoever
+ * runs the server.
  */
 import { Type } from '@sinclair/typebox';
 import { mintApiKey, type ApiKeyStore } from '../../auth/api-keys.js';
 import { keyToWire, parseNewKey } from '../../auth/key-requests.js';
-import { DEFAULT_TENANT, SCOPES } from '../../auth/principal.js';
+import { SCOPES } from '../../auth/principal.js';
 import type { Clock } from '../../clock.js';
 import { PipelineError, validationError } from '../../domain/errors.js';
 import type { Logger } from '../../log/logger.js';
@@ -64,10 +65,10 @@ export function keyRoutes(deps: KeyRoutesDeps): Route[] {
         },
       },
       handle: async (ctx) => {
-        const parsed = parseNewKey(parseJson((ctx.body ?? Buffer.alloc(0)).toString('utf8')));
+        const parsed = parseNewKey(parseJson((ctx.body ?? Buffer.alloc(0)).toString('utf8')), ctx.principal.tenant);
         if (Array.isArray(parsed)) throw validationError('REQUEST_INVALID', parsed);
-        if (parsed.tenant !== ctx.principal.tenant || parsed.tenant !== DEFAULT_TENANT) {
-          throw validationError('REQUEST_INVALID', [{ type: 'value_error', loc: ['body', 'tenant'], msg: `Keys can be created in the '${DEFAULT_TENANT}' tenant only` }]);
+        if (parsed.tenant !== ctx.principal.tenant) {
+          throw new PipelineError('AUTH_FORBIDDEN', `This credential creates keys in its own tenant ('${ctx.principal.tenant}') only`);
         }
         const { record, key, secretHash } = mintApiKey(parsed, deps.clock());
         await deps.apiKeys.insert(record, secretHash);

@@ -57,7 +57,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Route[] {
         if (userId.length > MAX_ID_FIELD_LENGTH) {
           throw validationError('REQUEST_INVALID', [{ type: 'string_too_long', loc: ['path', 'user_id'], msg: `String should have at most ${MAX_ID_FIELD_LENGTH} characters` }]);
         }
-        const deleted = await deps.store.eraseUser(userId, { actor: ctx.actor, atUs: deps.clock() });
+        const deleted = await deps.store.eraseUser(ctx.principal.tenant, userId, { actor: ctx.actor, atUs: deps.clock() });
         return json(200, { user_id: userId, deleted }, NO_STORE);
       },
     },
@@ -83,7 +83,7 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Route[] {
         const limit = boundedInt(ctx.query, 'limit', 1, MAX_AUDIT_PAGE, 100, issues);
         const beforeId = ctx.query.has('before_id') ? boundedInt(ctx.query, 'before_id', 1, Number.MAX_SAFE_INTEGER, 1, issues) : undefined;
         throwIfIssues(issues);
-        const records = await deps.store.listAudit(limit, beforeId);
+        const records = await deps.store.listAudit(ctx.principal.tenant, limit, beforeId);
         return json(
           200,
           records.map((r) => ({ id: r.id, at: formatInstant(r.atUs), actor: r.actor, action: r.action, target: r.target, count: r.count })),

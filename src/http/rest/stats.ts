@@ -50,7 +50,8 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       handle: async (ctx) => {
         // Totals span every session and user: not for a credential narrowed to some of them.
         if (isNarrowed(ctx.principal)) throw new PipelineError('AUTH_FORBIDDEN', 'Statistics cover every session; this credential is narrowed to some');
-        const s = await deps.store.stats(deps.clock() - HOUR_US);
+        // Event counts are the caller's tenant's; the pipeline counters below are the instance's.
+        const s = await deps.store.stats(ctx.principal.tenant, deps.clock() - HOUR_US);
         const c = deps.counters.snapshot();
         return json(200, {
           total_events: s.totalEvents,

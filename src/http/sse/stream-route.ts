@@ -124,7 +124,7 @@ export function streamRoutes(deps: StreamRouteDeps): StreamRoutes {
           const sink = new SseSink(res);
           res.write(`retry: ${RECONNECT_DELAY_MS}\n\n`);
           const head = deps.subscriptions.head;
-          const sub = deps.subscriptions.open(sink, filter, from);
+          const sub = deps.subscriptions.open(sink, ctx.principal.tenant, filter, from);
           res.write(`event: subscribed\ndata: ${JSON.stringify({ status: 'subscribed', subscriber_id: sub.id, filters: filterToWire(filter), head_seq: head })}\n\n`);
           open.set(res, { sink, sub });
           const heartbeat = setInterval(() => sink.heartbeat(), deps.heartbeatMs);

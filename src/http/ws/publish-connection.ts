@@ -101,7 +101,7 @@ export class PublishConnection implements Connection {
       reply(wsErrorMessage(notAllowed));
       return;
     }
-    this.#deps.ingest.publish(input, 'event').then(
+    this.#deps.ingest.publish(this.#principal.tenant, input, 'event').then(
       (a) => reply(a.duplicate ? JSON.stringify(ackToWire(a)) : `{"status":"ok","event_id":"${a.id}","seq":${String(a.seq)}}`),
       (err: unknown) => reply(this.#failure(err)),
     );
@@ -141,7 +141,7 @@ export class PublishConnection implements Connection {
       reply(wsErrorMessage(rateLimited(rate.retryAfterSeconds)));
       return;
     }
-    this.#deps.ingest.publishBatch(items, 'event').then(
+    this.#deps.ingest.publishBatch(this.#principal.tenant, items, 'event').then(
       (results) => reply(JSON.stringify(results.map(batchResultToWire))),
       (err: unknown) => reply(this.#failure(err)),
     );

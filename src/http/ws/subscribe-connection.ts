@@ -114,7 +114,7 @@ export class SubscribeConnection implements Connection {
     this.#subscribeTimer = undefined;
     // Registering and acknowledging happen in one synchronous step: no event can precede the ack.
     const head = this.#deps.subscriptions.head;
-    this.#sub = this.#deps.subscriptions.open(this.#sink, filter, from);
+    this.#sub = this.#deps.subscriptions.open(this.#sink, this.#principal.tenant, filter, from);
     this.#send({ status: 'subscribed', subscriber_id: this.#sub.id, filters: filterToWire(filter), head_seq: head });
   }
 

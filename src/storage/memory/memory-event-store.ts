@@ -14,6 +14,7 @@ import {
   type StoredEvent,
 } from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
+import type { TenantId } from '../../domain/tenant.js';
 import { formatInstant, type InstantUs } from '../../domain/timestamp.js';
 import type {
   AppendResult,
@@ -26,7 +27,7 @@ import type {
   StoreStats,
   TypeCount,
 } from '../event-store.js';
-import { randomEventId } from '../ids.js';
+import { randomEventId, scopedKey } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
 
@@ -36,7 +37,8 @@ export class MemoryEventStore implements EventStore {
   #byId = new Map<EventId, StoredEvent>();
   #head = 0;
   #lastTs = 0;
-  #horizon: Horizon = { purgedSeq: 0, purgedUntilUs: 0 };
+  readonly #horizons = new Map<TenantId, Horizon>();
+  /** Keyed by tenant and key (see {@link scopedKey}). */
   readonly #keys = new Map<
     string,
     { fingerprint: string; event: EventRef; atUs: number; userId: string | null }
@@ -66,7 +68,8 @@ export class MemoryEventStore implements EventStore {
     for (const d of drafts) {
       const tag = d.idempotency;
       if (tag !== undefined) {
-        const known = keys.get(tag.key) ?? this.#keys.get(tag.key);
+        const k = scopedKey(d.tenant, tag.key);
+        const known = keys.get(k) ?? this.#keys.get(k);
         if (known !== undefined) {
           out.push(
             known.fingerprint === tag.fingerprint
@@ -84,6 +87,7 @@ export class MemoryEventStore implements EventStore {
       const event: StoredEvent = {
         seq,
         id,
+        tenant: d.tenant,
         eventType: d.eventType,
         sessionId: d.sessionId,
         userId: d.userId,
@@ -93,7 +97,7 @@ export class MemoryEventStore implements EventStore {
       fresh.push(event);
       out.push({ kind: 'stored', event });
       if (tag !== undefined)
-        keys.set(tag.key, {
+        keys.set(scopedKey(d.tenant, tag.key), {
           fingerprint: tag.fingerprint,
           event: { seq, id, json: event.json },
           atUs: d.receivedAtUs,
@@ -110,10 +114,11 @@ export class MemoryEventStore implements EventStore {
     return out;
   }
 
-  getById(id: EventId): Promise<StoredEvent | undefined> {
+  getById(tenant: TenantId, id: EventId): Promise<StoredEvent | undefined> {
     return settle(() => {
       this.#assertOpen();
-      return this.#byId.get(id);
+      const e = this.#byId.get(id);
+      return e?.tenant === tenant ? e : undefined;
     });
   }
 
@@ -128,6 +133,7 @@ export class MemoryEventStore implements EventStore {
     const n = this.#events.length;
     for (let k = 0; k < n && out.length < q.limit; k++) {
       const e = this.#events[asc ? k : n - 1 - k] as StoredEvent;
+      if (e.tenant !== q.tenant) continue;
       if (q.sinceUs !== undefined && e.timestampUs <= q.sinceUs) continue;
       if (q.untilUs !== undefined && e.timestampUs > q.untilUs) continue;
       if (q.afterSeq !== undefined && e.seq <= q.afterSeq) continue;
@@ -143,66 +149,78 @@ export class MemoryEventStore implements EventStore {
   }
 
   deleteBefore(
+    tenant: TenantId | null,
     beforeUs?: InstantUs,
     audit?: AuditContext & { action: 'delete_events' | 'retention_purge' },
   ): Promise<number> {
     return settle(() => {
-      const n = this.#deleteBefore(beforeUs);
-      if (audit !== undefined && (n > 0 || audit.action !== 'retention_purge'))
-        this.#record(audit, audit.action, beforeUs === undefined ? null : formatInstant(beforeUs), n);
-      return n;
+      this.#assertOpen();
+      const perTenant = this.#deleteBefore(tenant, beforeUs);
+      const target = beforeUs === undefined ? null : formatInstant(beforeUs);
+      if (audit !== undefined) {
+        if (tenant !== null && audit.action !== 'retention_purge') perTenant.set(tenant, perTenant.get(tenant) ?? 0);
+        for (const [t, n] of perTenant) this.#record(t, audit, audit.action, target, n);
+      }
+      let total = 0;
+      for (const n of perTenant.values()) total += n;
+      return total;
     });
   }
 
-  eraseUser(userId: string, audit: AuditContext): Promise<number> {
+  eraseUser(tenant: TenantId, userId: string, audit: AuditContext): Promise<number> {
     return settle(() => {
       this.#assertOpen();
-      const keep = this.#events.filter((e) => e.userId !== userId);
+      const erased = (e: { tenant: TenantId; userId: string | null }): boolean => e.tenant === tenant && e.userId === userId;
+      const keep = this.#events.filter((e) => !erased(e));
       const n = this.#events.length - keep.length;
-      for (const e of this.#events) if (e.userId === userId) this.#byId.delete(e.id);
+      for (const e of this.#events) if (erased(e)) this.#byId.delete(e.id);
       this.#events = keep;
-      for (const [k, v] of this.#keys) if (v.userId === userId) this.#keys.delete(k);
-      this.#record(audit, 'erase_user', userId, n);
+      for (const [k, v] of this.#keys) if (v.userId === userId && k.startsWith(scopedKey(tenant, ''))) this.#keys.delete(k);
+      this.#record(tenant, audit, 'erase_user', userId, n);
       return n;
     });
   }
 
-  listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]> {
+  listAudit(tenant: TenantId, limit: number, beforeId?: number): Promise<AuditRecord[]> {
     return settle(() => {
       this.#assertOpen();
       return this.#audit
-        .filter((r) => beforeId === undefined || r.id < beforeId)
+        .filter((r) => r.tenant === tenant && (beforeId === undefined || r.id < beforeId))
         .reverse()
         .slice(0, limit);
     });
   }
 
-  #record(ctx: AuditContext, action: AuditRecord['action'], target: string | null, count: number): void {
-    this.#audit.push({ id: this.#audit.length + 1, atUs: ctx.atUs, actor: ctx.actor, action, target, count });
+  #record(tenant: TenantId, ctx: AuditContext, action: AuditRecord['action'], target: string | null, count: number): void {
+    this.#audit.push({ id: this.#audit.length + 1, tenant, atUs: ctx.atUs, actor: ctx.actor, action, target, count });
   }
 
-  #deleteBefore(beforeUs?: InstantUs): number {
-    this.#assertOpen();
-    const keep = beforeUs === undefined ? [] : this.#events.filter((e) => e.timestampUs >= beforeUs);
-    const deleted = this.#events.length - keep.length;
+  /** Deletes a prefix of each affected tenant's events; how many per tenant (only those with any). */
+  #deleteBefore(tenant: TenantId | null, beforeUs?: InstantUs): Map<TenantId, number> {
+    const perTenant = new Map<TenantId, number>();
+    const goes = (e: StoredEvent): boolean => (tenant === null || e.tenant === tenant) && (beforeUs === undefined || e.timestampUs < beforeUs);
     for (const e of this.#events) {
-      if (beforeUs !== undefined && e.timestampUs >= beforeUs) break;
+      if (!goes(e)) continue;
       this.#byId.delete(e.id);
-      this.#horizon = { purgedSeq: e.seq, purgedUntilUs: e.timestampUs };
+      perTenant.set(e.tenant, (perTenant.get(e.tenant) ?? 0) + 1);
+      this.#horizons.set(e.tenant, { purgedSeq: e.seq, purgedUntilUs: e.timestampUs });
     }
-    this.#events = keep;
-    return deleted;
+    this.#events = this.#events.filter((e) => !goes(e));
+    return perTenant;
   }
 
-  stats(sinceUs: InstantUs): Promise<StoreStats> {
-    return settle(() => this.#stats(sinceUs));
+  stats(tenant: TenantId, sinceUs: InstantUs): Promise<StoreStats> {
+    return settle(() => this.#stats(tenant, sinceUs));
   }
 
-  #stats(sinceUs: InstantUs): StoreStats {
+  #stats(tenant: TenantId, sinceUs: InstantUs): StoreStats {
     this.#assertOpen();
     const byType = new Map<string, TypeCount>();
     let eventsSince = 0;
+    let total = 0;
     for (const e of this.#events) {
+      if (e.tenant !== tenant) continue;
+      total++;
       const prev = byType.get(e.eventType);
       byType.set(e.eventType, {
         eventType: e.eventType,
@@ -211,17 +229,17 @@ export class MemoryEventStore implements EventStore {
       });
       if (e.timestampUs > sinceUs) eventsSince++;
     }
-    return { totalEvents: this.#events.length, eventsSince, byType: sortTypeCounts([...byType.values()]) };
+    return { totalEvents: total, eventsSince, byType: sortTypeCounts([...byType.values()]) };
   }
 
   headSeq(): Seq {
     return this.#head;
   }
 
-  horizon(): Promise<Horizon> {
+  horizon(tenant: TenantId): Promise<Horizon> {
     return settle(() => {
       this.#assertOpen();
-      return this.#horizon;
+      return this.#horizons.get(tenant) ?? { purgedSeq: 0, purgedUntilUs: 0 };
     });
   }
 
@@ -252,3 +270,4 @@ export class MemoryEventStore implements EventStore {
     if (this.#closed) throw new PipelineError('STORAGE_UNAVAILABLE', 'Event store is closed');
   }
 }
+

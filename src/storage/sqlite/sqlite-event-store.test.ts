@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { appendAll, draft, eventStoreContract } from '../event-store.contract.js';
+import { appendAll, draft, eventStoreContract, TENANT } from '../event-store.contract.js';
+import { MIGRATIONS } from './migrations/index.js';
 import { SqliteEventStore } from './sqlite-event-store.js';
 
 function tempPath(): { path: string; dir: string } {
@@ -39,12 +40,12 @@ test('sqlite - events, counts and the head seq survive a reopen', async () => {
   try {
     const a = new SqliteEventStore({ path });
     const stored = await appendAll(a, [draft(), draft({ eventType: 'quiz_started' })]);
-    await a.deleteBefore();
+    await a.deleteBefore(TENANT);
     await a.append([draft()]);
     await a.close();
     const b = new SqliteEventStore({ path });
     assert.equal(b.headSeq(), 3);
-    assert.equal((await b.stats(0)).totalEvents, 1);
+    assert.equal((await b.stats(TENANT, 0)).totalEvents, 1);
     const [next] = await appendAll(b, [draft({ receivedAtUs: 0 })]);
     assert.equal(next!.seq, 4);
     assert.ok(next!.timestampUs >= stored[1]!.timestampUs, 'timestamps stay monotonic across restarts');
@@ -54,20 +55,25 @@ test('sqlite - events, counts and the head seq survive a reopen', async () => {
   }
 });
 
-test('sqlite - history queries walk an index, never scan or sort the table', async () => {
+test('sqlite - history queries walk a tenant-led index, never scan or sort the table', async () => {
   const { dir, path } = tempPath();
   const store = new SqliteEventStore({ path });
   try {
     const cols = 'SELECT seq, id, body FROM events';
-    const plan = (where: string, ...params: unknown[]) => store.explain(`${cols} WHERE ${where} ORDER BY seq DESC LIMIT 100`, ...params).join(' | ');
-    assert.match(plan('session_id = ?', 's'), /USING INDEX events_session_seq/);
-    assert.match(plan('user_id = ?', 'u'), /USING INDEX events_user_seq/);
-    assert.match(plan('event_type = ?', 'quiz_started'), /USING INDEX events_type_seq/);
-    for (const w of ['session_id = ?', 'user_id = ?', 'event_type = ?']) assert.doesNotMatch(plan(w, 'x'), /TEMP B-TREE/);
-    assert.doesNotMatch(store.explain(`${cols} ORDER BY seq DESC LIMIT 100`).join(' | '), /TEMP B-TREE/);
-    assert.match(store.explain('SELECT count(*) FROM events WHERE ts_us > ?', 0).join(' | '), /COVERING INDEX events_ts/);
-    const timeToSeq = store.explain('SELECT seq FROM events WHERE ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1', 0).join(' | ');
-    assert.match(timeToSeq, /COVERING INDEX events_ts/);
+    const plan = (where: string, ...params: unknown[]) =>
+      store.explain(`${cols} WHERE tenant = ? AND ${where} ORDER BY seq DESC LIMIT 100`, 't', ...params).join(' | ');
+    assert.match(plan('session_id = ?', 's'), /USING INDEX events_tenant_session_seq/);
+    assert.match(plan('user_id = ?', 'u'), /USING INDEX events_tenant_user_seq/);
+    assert.match(plan('event_type = ?', 'quiz_started'), /USING INDEX events_tenant_type_seq/);
+    for (const w of ['session_id = ?', 'user_id = ?', 'event_type = ?']) assert.doesNotMatch(plan(w, 'x'), /TEMP B-TREE|SCAN events/);
+    assert.match(plan('seq > ?', 0), /USING INDEX events_tenant_seq/);
+    assert.doesNotMatch(plan('seq > ?', 0), /TEMP B-TREE/);
+    const count = store.explain('SELECT count(*) FROM events WHERE tenant = ? AND ts_us >= ? AND ts_us < ?', 't', 0, 1).join(' | ');
+    assert.match(count, /COVERING INDEX events_tenant_ts/);
+    const timeToSeq = store
+      .explain('SELECT seq FROM events WHERE tenant = ? AND ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1', 't', 0)
+      .join(' | ');
+    assert.match(timeToSeq, /COVERING INDEX events_tenant_ts/);
     assert.doesNotMatch(timeToSeq, /TEMP B-TREE/);
     assert.doesNotMatch(plan('session_id = ? AND seq > ?', 's', 5).replace('DESC', 'ASC'), /TEMP B-TREE/);
     assert.match(store.explain('SELECT body FROM events WHERE id = ?', 'evt_x').join(' | '), /USING INDEX sqlite_autoindex_events_1/);
@@ -92,21 +98,31 @@ test('sqlite - a schema newer than the server is refused with a clear message', 
   }
 });
 
-test('sqlite - migrating a version-1 database backfills the per-second counts', async () => {
+test('sqlite - a version-1 database migrates: its events join the default tenant with counts, per-second counts and indexes', async () => {
   const { dir, path } = tempPath();
   try {
-    const a = new SqliteEventStore({ path });
     const T = Date.UTC(2026, 0, 1) * 1000;
-    await a.append([draft({ receivedAtUs: T }), draft({ receivedAtUs: T + 10 }), draft({ receivedAtUs: T + 2_000_000 })]);
-    await a.close();
     const Database = (await import('better-sqlite3')).default;
+    mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
-    db.exec("DROP TABLE second_counts; DROP TABLE idempotency_keys; DROP TABLE audit_log; DROP TABLE api_keys; DELETE FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')");
+    db.exec(MIGRATIONS[0] as string);
+    const insert = db.prepare('INSERT INTO events (seq, id, event_type, session_id, user_id, ts_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    [T, T + 10, T + 2_000_000].forEach((ts, i) => {
+      const id = `evt_00000000000${String(i + 1)}`;
+      insert.run(i + 1, id, 'quiz_started', 's1', 'u1', ts, JSON.stringify({ id, seq: i + 1 }));
+    });
+    db.exec(`INSERT INTO type_stats VALUES ('quiz_started', 3, ${String(T + 2_000_000)}); UPDATE meta SET value = 3 WHERE key = 'head_seq'; UPDATE meta SET value = ${String(T + 2_000_000)} WHERE key = 'last_ts_us'`);
     db.pragma('user_version = 1');
     db.close();
     const b = new SqliteEventStore({ path });
-    assert.equal((await b.stats(T)).eventsSince, 2);
-    assert.equal((await b.stats(T - 1)).eventsSince, 3);
+    assert.equal((await b.stats(TENANT, T)).eventsSince, 2);
+    assert.equal((await b.stats(TENANT, T - 1)).eventsSince, 3);
+    assert.deepEqual((await b.stats(TENANT, 0)).byType.map((t) => [t.eventType, t.count]), [['quiz_started', 3]]);
+    assert.equal((await b.getById(TENANT, 'evt_000000000002'))?.tenant, TENANT);
+    assert.equal((await b.query({ tenant: TENANT, sessionId: 's1', limit: 10 })).length, 3);
+    assert.equal((await b.query({ tenant: 'other', limit: 10 })).length, 0);
+    const [next] = await appendAll(b, [draft()]);
+    assert.equal(next?.seq, 4);
     await b.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });

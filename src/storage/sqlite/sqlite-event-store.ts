@@ -20,6 +20,7 @@ import {
   type StoredEvent,
 } from '../../domain/event.js';
 import { PipelineError } from '../../domain/errors.js';
+import type { TenantId } from '../../domain/tenant.js';
 import { formatInstant, type InstantUs } from '../../domain/timestamp.js';
 import type {
   AppendResult,
@@ -32,7 +33,7 @@ import type {
   StoreStats,
   TypeCount,
 } from '../event-store.js';
-import { randomEventId } from '../ids.js';
+import { randomEventId, scopedKey } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
 import { startCheckpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type Checkpointer } from './checkpointer.js';
@@ -41,6 +42,7 @@ import { MIGRATIONS } from './migrations/index.js';
 interface Row {
   seq: number;
   id: string;
+  tenant: TenantId;
   event_type: EventType;
   session_id: string | null;
   user_id: string | null;
@@ -48,7 +50,7 @@ interface Row {
   body: string;
 }
 
-const COLUMNS = 'seq, id, event_type, session_id, user_id, ts_us, body';
+const COLUMNS = 'seq, id, tenant, event_type, session_id, user_id, ts_us, body';
 /**
  * WAL pages (4 KiB each) before SQLite checkpoints inside a commit, on the event loop. With the
  * background checkpointer running this is only a safety net. (Without it, SQLite's default of
@@ -116,14 +118,14 @@ export class SqliteEventStore implements EventStore {
     this.#db.pragma(`wal_autocheckpoint = ${autoPages}`);
 
     this.#insert = this.#db.prepare(
-      'INSERT INTO events (seq, id, event_type, session_id, user_id, ts_us, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      'INSERT INTO events (seq, id, tenant, event_type, session_id, user_id, ts_us, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
     );
     this.#upsertType = this.#db.prepare(
-      `INSERT INTO type_stats (event_type, count, last_seen_us) VALUES (?, ?, ?)
-       ON CONFLICT (event_type) DO UPDATE SET count = count + excluded.count, last_seen_us = excluded.last_seen_us`,
+      `INSERT INTO tenant_type_stats (tenant, event_type, count, last_seen_us) VALUES (?, ?, ?, ?)
+       ON CONFLICT (tenant, event_type) DO UPDATE SET count = count + excluded.count, last_seen_us = excluded.last_seen_us`,
     );
     this.#upsertSecond = this.#db.prepare(
-      'INSERT INTO second_counts (second, n) VALUES (?, ?) ON CONFLICT (second) DO UPDATE SET n = n + excluded.n',
+      'INSERT INTO tenant_second_counts (tenant, second, n) VALUES (?, ?, ?) ON CONFLICT (tenant, second) DO UPDATE SET n = n + excluded.n',
     );
     this.#setMeta = this.#db.prepare('UPDATE meta SET value = ? WHERE key = ?');
     this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
@@ -161,12 +163,13 @@ export class SqliteEventStore implements EventStore {
 
   #appendRows(drafts: readonly EventDraft[]): AppendResult[] {
     const out: AppendResult[] = [];
-    const perType = new Map<EventType, { n: number; lastTs: InstantUs }>();
-    const perSecond = new Map<number, number>();
+    // Keyed by tenant and type, tenant and second: one upsert each per commit.
+    const perType = new Map<string, { tenant: TenantId; type: EventType; n: number; lastTs: InstantUs }>();
+    const perSecond = new Map<string, { tenant: TenantId; second: number; n: number }>();
     for (const d of drafts) {
       const tag = d.idempotency;
       if (tag !== undefined) {
-        const known = this.#findKey.get(tag.key) as (EventRef & { fingerprint: string }) | undefined;
+        const known = this.#findKey.get(scopedKey(d.tenant, tag.key)) as (EventRef & { fingerprint: string }) | undefined;
         if (known !== undefined) {
           out.push(
             known.fingerprint === tag.fingerprint
@@ -181,12 +184,13 @@ export class SqliteEventStore implements EventStore {
       this.#lastTs = ts;
       const { id, json } = this.#insertWithFreshId(seq, d, ts);
       if (tag !== undefined)
-        this.#insertKey.run(tag.key, tag.fingerprint, seq, id, json, d.receivedAtUs, d.userId);
+        this.#insertKey.run(scopedKey(d.tenant, tag.key), tag.fingerprint, seq, id, json, d.receivedAtUs, d.userId);
       out.push({
         kind: 'stored',
         event: {
           seq,
           id,
+          tenant: d.tenant,
           eventType: d.eventType,
           sessionId: d.sessionId,
           userId: d.userId,
@@ -195,16 +199,20 @@ export class SqliteEventStore implements EventStore {
         },
       });
       const second = Math.floor(ts / 1_000_000);
-      perSecond.set(second, (perSecond.get(second) ?? 0) + 1);
-      const t = perType.get(d.eventType);
-      if (t === undefined) perType.set(d.eventType, { n: 1, lastTs: ts });
+      const secondKey = `${d.tenant} ${second}`;
+      const sc = perSecond.get(secondKey);
+      if (sc === undefined) perSecond.set(secondKey, { tenant: d.tenant, second, n: 1 });
+      else sc.n++;
+      const typeKey = `${d.tenant} ${d.eventType}`;
+      const t = perType.get(typeKey);
+      if (t === undefined) perType.set(typeKey, { tenant: d.tenant, type: d.eventType, n: 1, lastTs: ts });
       else {
         t.n++;
         t.lastTs = ts;
       }
     }
-    for (const [type, t] of perType) this.#upsertType.run(type, t.n, t.lastTs);
-    for (const [second, n] of perSecond) this.#upsertSecond.run(second, n);
+    for (const t of perType.values()) this.#upsertType.run(t.tenant, t.type, t.n, t.lastTs);
+    for (const sc of perSecond.values()) this.#upsertSecond.run(sc.tenant, sc.second, sc.n);
     this.#setMeta.run(this.#head, 'head_seq');
     this.#setMeta.run(this.#lastTs, 'last_ts_us');
     return out;
@@ -216,7 +224,7 @@ export class SqliteEventStore implements EventStore {
       const id = this.#newId();
       const json = serializeEvent(seq, id, d, ts);
       try {
-        this.#insert.run(seq, id, d.eventType, d.sessionId, d.userId, ts, json);
+        this.#insert.run(seq, id, d.tenant, d.eventType, d.sessionId, d.userId, ts, json);
         return { id, json };
       } catch (err) {
         const idTaken =
@@ -238,19 +246,19 @@ export class SqliteEventStore implements EventStore {
     }
   }
 
-  getById(id: EventId): Promise<StoredEvent | undefined> {
+  getById(tenant: TenantId, id: EventId): Promise<StoredEvent | undefined> {
     return settle(() => {
       this.#assertOpen();
       const row = this.#byId.get(id) as Row | undefined;
-      return row === undefined ? undefined : toEvent(row);
+      return row === undefined || row.tenant !== tenant ? undefined : toEvent(row);
     });
   }
 
   query(q: EventQuery): Promise<EventJson[]> {
     return settle(() => {
       this.#assertOpen();
-      const where: string[] = [];
-      const params: (string | number)[] = [];
+      const where: string[] = ['tenant = ?'];
+      const params: (string | number)[] = [q.tenant];
       if (q.eventType !== undefined) {
         where.push('event_type = ?');
         params.push(q.eventType);
@@ -271,69 +279,87 @@ export class SqliteEventStore implements EventStore {
       // walks a (column, seq) index or the table itself in seq order.
       const after = Math.max(
         q.afterSeq ?? 0,
-        q.sinceUs === undefined ? 0 : this.#lastSeqAtOrBefore(q.sinceUs),
+        q.sinceUs === undefined ? 0 : this.#lastSeqAtOrBefore(q.tenant, q.sinceUs),
       );
       if (after > 0) {
         where.push('seq > ?');
         params.push(after);
       }
       let before = q.beforeSeq ?? Infinity;
-      if (q.untilUs !== undefined) before = Math.min(before, this.#lastSeqAtOrBefore(q.untilUs) + 1);
+      if (q.untilUs !== undefined) before = Math.min(before, this.#lastSeqAtOrBefore(q.tenant, q.untilUs) + 1);
       if (before !== Infinity) {
         where.push('seq < ?');
         params.push(before);
       }
       // Only the body: building row objects costs more than the query itself.
-      const sql = `SELECT body FROM events${where.length > 0 ? ' WHERE ' + where.join(' AND ') : ''} ORDER BY seq ${q.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
+      const sql = `SELECT body FROM events WHERE ${where.join(' AND ')} ORDER BY seq ${q.order === 'asc' ? 'ASC' : 'DESC'} LIMIT ?`;
       params.push(q.limit);
       return this.#statement(sql, true).all(...params) as EventJson[];
     });
   }
 
   deleteBefore(
+    tenant: TenantId | null,
     beforeUs?: InstantUs,
     audit?: AuditContext & { action: 'delete_events' | 'retention_purge' },
   ): Promise<number> {
     return settle(() => {
       this.#assertOpen();
       return this.#db.transaction(() => {
-        const n = this.#deleteRows(beforeUs);
-        if (audit !== undefined && (n > 0 || audit.action !== 'retention_purge'))
-          this.#audit(audit, audit.action, beforeUs === undefined ? null : formatInstant(beforeUs), n);
-        return n;
+        const tenants =
+          tenant !== null
+            ? [tenant]
+            : (this.#statement('SELECT DISTINCT tenant FROM tenant_type_stats', true).all() as TenantId[]);
+        let total = 0;
+        for (const t of tenants) {
+          const n = this.#deleteRows(t, beforeUs);
+          total += n;
+          if (audit !== undefined && (n > 0 || audit.action !== 'retention_purge'))
+            this.#audit(t, audit, audit.action, beforeUs === undefined ? null : formatInstant(beforeUs), n);
+        }
+        return total;
       })();
     });
   }
 
-  eraseUser(userId: string, audit: AuditContext): Promise<number> {
+  eraseUser(tenant: TenantId, userId: string, audit: AuditContext): Promise<number> {
     return settle(() => {
       this.#assertOpen();
       return this.#db.transaction(() => {
         const types = this.#statement(
-          'SELECT event_type, count(*) AS n FROM events WHERE user_id = ? GROUP BY event_type',
-        ).all(userId) as { event_type: EventType; n: number }[];
+          'SELECT event_type, count(*) AS n FROM events WHERE tenant = ? AND user_id = ? GROUP BY event_type',
+        ).all(tenant, userId) as { event_type: EventType; n: number }[];
         const seconds = this.#statement(
-          'SELECT ts_us / 1000000 AS second, count(*) AS n FROM events WHERE user_id = ? GROUP BY ts_us / 1000000',
-        ).all(userId) as { second: number; n: number }[];
-        const n = this.#statement('DELETE FROM events WHERE user_id = ?').run(userId).changes;
-        for (const t of types) this.#subtractType(t.event_type, t.n);
+          'SELECT ts_us / 1000000 AS second, count(*) AS n FROM events WHERE tenant = ? AND user_id = ? GROUP BY ts_us / 1000000',
+        ).all(tenant, userId) as { second: number; n: number }[];
+        const n = this.#statement('DELETE FROM events WHERE tenant = ? AND user_id = ?').run(tenant, userId).changes;
+        for (const t of types) this.#subtractType(tenant, t.event_type, t.n);
         for (const sc of seconds) {
-          this.#statement('UPDATE second_counts SET n = n - ? WHERE second = ?').run(sc.n, sc.second);
+          this.#statement('UPDATE tenant_second_counts SET n = n - ? WHERE tenant = ? AND second = ?').run(
+            sc.n,
+            tenant,
+            sc.second,
+          );
         }
-        this.#statement('DELETE FROM second_counts WHERE n <= 0').run();
-        this.#statement('DELETE FROM idempotency_keys WHERE user_id = ?').run(userId);
-        this.#audit(audit, 'erase_user', userId, n);
+        this.#statement('DELETE FROM tenant_second_counts WHERE tenant = ? AND n <= 0').run(tenant);
+        // The tenant's keys are the range ['<tenant>:', '<tenant>;'): ';' follows ':' in ASCII.
+        this.#statement('DELETE FROM idempotency_keys WHERE user_id = ? AND key >= ? AND key < ?').run(
+          userId,
+          `${tenant}:`,
+          `${tenant};`,
+        );
+        this.#audit(tenant, audit, 'erase_user', userId, n);
         return n;
       })();
     });
   }
 
-  listAudit(limit: number, beforeId?: number): Promise<AuditRecord[]> {
+  listAudit(tenant: TenantId, limit: number, beforeId?: number): Promise<AuditRecord[]> {
     return settle(() => {
       this.#assertOpen();
       const rows = this.#statement(
-        'SELECT id, at_us, actor, action, target, count FROM audit_log WHERE id < ? ORDER BY id DESC LIMIT ?',
-      ).all(beforeId ?? Number.MAX_SAFE_INTEGER, limit) as {
+        'SELECT id, at_us, actor, action, target, count FROM audit_log WHERE tenant = ? AND id < ? ORDER BY id DESC LIMIT ?',
+      ).all(tenant, beforeId ?? Number.MAX_SAFE_INTEGER, limit) as {
         id: number;
         at_us: number;
         actor: string;
@@ -343,6 +369,7 @@ export class SqliteEventStore implements EventStore {
       }[];
       return rows.map((r) => ({
         id: r.id,
+        tenant,
         atUs: r.at_us,
         actor: r.actor,
         action: r.action,
@@ -352,62 +379,59 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  #audit(ctx: AuditContext, action: AuditRecord['action'], target: string | null, count: number): void {
-    this.#statement('INSERT INTO audit_log (at_us, actor, action, target, count) VALUES (?, ?, ?, ?, ?)').run(
-      ctx.atUs,
-      ctx.actor,
-      action,
-      target,
-      count,
-    );
+  #audit(tenant: TenantId, ctx: AuditContext, action: AuditRecord['action'], target: string | null, count: number): void {
+    this.#statement(
+      'INSERT INTO audit_log (tenant, at_us, actor, action, target, count) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(tenant, ctx.atUs, ctx.actor, action, target, count);
   }
 
-  /** Deletes a prefix of history (inside the caller's transaction), keeping counts exact. */
-  #deleteRows(beforeUs: InstantUs | undefined): number {
-    this.#recordHorizon(beforeUs);
+  /** Deletes a prefix of a tenant's history (inside the caller's transaction), keeping counts exact. */
+  #deleteRows(tenant: TenantId, beforeUs: InstantUs | undefined): number {
+    this.#recordHorizon(tenant, beforeUs);
     if (beforeUs === undefined) {
-      const n = this.#db.prepare('DELETE FROM events').run().changes;
-      this.#db.prepare('DELETE FROM type_stats').run();
-      this.#db.prepare('DELETE FROM second_counts').run();
+      const n = this.#statement('DELETE FROM events WHERE tenant = ?').run(tenant).changes;
+      this.#statement('DELETE FROM tenant_type_stats WHERE tenant = ?').run(tenant);
+      this.#statement('DELETE FROM tenant_second_counts WHERE tenant = ?').run(tenant);
       return n;
     }
     const counts = this.#statement(
-      'SELECT event_type, count(*) AS n FROM events WHERE ts_us < ? GROUP BY event_type',
-    ).all(beforeUs) as {
+      'SELECT event_type, count(*) AS n FROM events WHERE tenant = ? AND ts_us < ? GROUP BY event_type',
+    ).all(tenant, beforeUs) as {
       event_type: EventType;
       n: number;
     }[];
-    const n = this.#statement('DELETE FROM events WHERE ts_us < ?').run(beforeUs).changes;
-    for (const c of counts) this.#subtractType(c.event_type, c.n);
+    const n = this.#statement('DELETE FROM events WHERE tenant = ? AND ts_us < ?').run(tenant, beforeUs).changes;
+    for (const c of counts) this.#subtractType(tenant, c.event_type, c.n);
     const boundary = Math.floor(beforeUs / 1_000_000);
-    this.#statement('DELETE FROM second_counts WHERE second <= ?').run(boundary);
-    const left = this.#countBetween(boundary * 1_000_000, (boundary + 1) * 1_000_000);
-    if (left > 0) this.#upsertSecond.run(boundary, left);
+    this.#statement('DELETE FROM tenant_second_counts WHERE tenant = ? AND second <= ?').run(tenant, boundary);
+    const left = this.#countBetween(tenant, boundary * 1_000_000, (boundary + 1) * 1_000_000);
+    if (left > 0) this.#upsertSecond.run(tenant, boundary, left);
     return n;
   }
 
   /** Remembers the newest event a delete is about to remove (deletes remove a seq prefix). */
-  #recordHorizon(beforeUs: InstantUs | undefined): void {
+  #recordHorizon(tenant: TenantId, beforeUs: InstantUs | undefined): void {
     const last = (
       beforeUs === undefined
-        ? this.#statement('SELECT seq, ts_us FROM events ORDER BY seq DESC LIMIT 1').get()
+        ? this.#statement('SELECT seq, ts_us FROM events WHERE tenant = ? ORDER BY seq DESC LIMIT 1').get(tenant)
         : this.#statement(
-            'SELECT seq, ts_us FROM events WHERE ts_us < ? ORDER BY ts_us DESC, seq DESC LIMIT 1',
-          ).get(beforeUs)
+            'SELECT seq, ts_us FROM events WHERE tenant = ? AND ts_us < ? ORDER BY ts_us DESC, seq DESC LIMIT 1',
+          ).get(tenant, beforeUs)
     ) as { seq: number; ts_us: number } | undefined;
     if (last === undefined) return;
-    this.#setMeta.run(last.seq, 'purged_seq');
-    this.#setMeta.run(last.ts_us, 'purged_ts_us');
+    this.#statement(
+      `INSERT INTO tenant_horizons (tenant, purged_seq, purged_ts_us) VALUES (?, ?, ?)
+       ON CONFLICT (tenant) DO UPDATE SET purged_seq = excluded.purged_seq, purged_ts_us = excluded.purged_ts_us`,
+    ).run(tenant, last.seq, last.ts_us);
   }
 
-  horizon(): Promise<Horizon> {
+  horizon(tenant: TenantId): Promise<Horizon> {
     return settle(() => {
       this.#assertOpen();
-      const rows = this.#statement(
-        "SELECT key, value FROM meta WHERE key IN ('purged_seq', 'purged_ts_us')",
-      ).all() as { key: string; value: number }[];
-      const meta = new Map(rows.map((r) => [r.key, r.value]));
-      return { purgedSeq: meta.get('purged_seq') ?? 0, purgedUntilUs: meta.get('purged_ts_us') ?? 0 };
+      const row = this.#statement('SELECT purged_seq, purged_ts_us FROM tenant_horizons WHERE tenant = ?').get(
+        tenant,
+      ) as { purged_seq: number; purged_ts_us: number } | undefined;
+      return { purgedSeq: row?.purged_seq ?? 0, purgedUntilUs: row?.purged_ts_us ?? 0 };
     });
   }
 
@@ -418,23 +442,24 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  #subtractType(type: EventType, n: number): void {
+  #subtractType(tenant: TenantId, type: EventType, n: number): void {
     const latest = this.#statement(
-      'SELECT ts_us FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT 1',
-    ).get(type) as { ts_us: number } | undefined;
-    if (latest === undefined) this.#statement('DELETE FROM type_stats WHERE event_type = ?').run(type);
+      'SELECT ts_us FROM events WHERE tenant = ? AND event_type = ? ORDER BY seq DESC LIMIT 1',
+    ).get(tenant, type) as { ts_us: number } | undefined;
+    if (latest === undefined)
+      this.#statement('DELETE FROM tenant_type_stats WHERE tenant = ? AND event_type = ?').run(tenant, type);
     else
-      this.#statement('UPDATE type_stats SET count = count - ?, last_seen_us = ? WHERE event_type = ?').run(
-        n,
-        latest.ts_us,
-        type,
-      );
+      this.#statement(
+        'UPDATE tenant_type_stats SET count = count - ?, last_seen_us = ? WHERE tenant = ? AND event_type = ?',
+      ).run(n, latest.ts_us, tenant, type);
   }
 
-  stats(sinceUs: InstantUs): Promise<StoreStats> {
+  stats(tenant: TenantId, sinceUs: InstantUs): Promise<StoreStats> {
     return settle(() => {
       this.#assertOpen();
-      const rows = this.#statement('SELECT event_type, count, last_seen_us FROM type_stats').all() as {
+      const rows = this.#statement(
+        'SELECT event_type, count, last_seen_us FROM tenant_type_stats WHERE tenant = ?',
+      ).all(tenant) as {
         event_type: EventType;
         count: number;
         last_seen_us: number;
@@ -447,10 +472,10 @@ export class SqliteEventStore implements EventStore {
       // Whole seconds after the one holding `sinceUs` from the counts; that one second exactly.
       const second = Math.floor(sinceUs / 1_000_000);
       const whole = this.#statement(
-        'SELECT coalesce(sum(n), 0) FROM second_counts WHERE second > ?',
+        'SELECT coalesce(sum(n), 0) FROM tenant_second_counts WHERE tenant = ? AND second > ?',
         true,
-      ).get(second) as number;
-      const eventsSince = whole + this.#countBetween(sinceUs + 1, (second + 1) * 1_000_000);
+      ).get(tenant, second) as number;
+      const eventsSince = whole + this.#countBetween(tenant, sinceUs + 1, (second + 1) * 1_000_000);
       return {
         totalEvents: byType.reduce((s, t) => s + t.count, 0),
         eventsSince,
@@ -459,18 +484,22 @@ export class SqliteEventStore implements EventStore {
     });
   }
 
-  /** The highest seq received at or before `us` (0 if none), from the timestamp index. */
-  #lastSeqAtOrBefore(us: InstantUs): Seq {
+  /**
+   * The highest seq of the tenant received at or before `us` (0 if none), from the timestamp
+   * index: a bound for that tenant's queries, since its timestamps never decrease in seq order.
+   */
+  #lastSeqAtOrBefore(tenant: TenantId, us: InstantUs): Seq {
     const seq = this.#statement(
-      'SELECT seq FROM events WHERE ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1',
+      'SELECT seq FROM events WHERE tenant = ? AND ts_us <= ? ORDER BY ts_us DESC, seq DESC LIMIT 1',
       true,
-    ).get(us) as number | undefined;
+    ).get(tenant, us) as number | undefined;
     return seq ?? 0;
   }
 
-  /** Events with `fromUs <= ts_us < toUs`, counted on the timestamp index. */
-  #countBetween(fromUs: InstantUs, toUs: InstantUs): number {
-    return this.#statement('SELECT count(*) FROM events WHERE ts_us >= ? AND ts_us < ?', true).get(
+  /** The tenant's events with `fromUs <= ts_us < toUs`, counted on the timestamp index. */
+  #countBetween(tenant: TenantId, fromUs: InstantUs, toUs: InstantUs): number {
+    return this.#statement('SELECT count(*) FROM events WHERE tenant = ? AND ts_us >= ? AND ts_us < ?', true).get(
+      tenant,
       fromUs,
       toUs,
     ) as number;
@@ -521,6 +550,7 @@ function toEvent(r: Row): StoredEvent {
   return {
     seq: r.seq,
     id: r.id,
+    tenant: r.tenant,
     eventType: r.event_type,
     sessionId: r.session_id,
     userId: r.user_id,
