@@ -48,5 +48,11 @@ export const isNarrowed = (p: Principal): boolean => p.sessions !== null || p.us
  * another, or its address when there is no individual credential (auth off, the shared key).
  */
 export function rateKeyOf(principal: Principal, client: string): string {
-  return principal === ANONYMOUS || principal === SHARED_KEY ? client : `credential:${principal.actor}`;
+  return principal === ANONYMOUS || principal === SHARED_KEY ? client : `credential:${credentialKey(principal)}`;
 }
+
+/**
+ * One individual credential, across tenants: two tenants' issuers may well mint tokens with
+ * the same `sub`, and those are two credentials.
+ */
+export const credentialKey = (principal: Principal): string => `${principal.tenant}/${principal.actor}`;

@@ -14,7 +14,7 @@ import type { RateClass, RateLimiter } from '../limits/rate-limiter.js';
 import { errorFields, type Logger } from '../log/logger.js';
 import { readBody } from './body.js';
 import type { Cors } from './cors.js';
-import { ANONYMOUS, rateKeyOf, SHARED_KEY, type Principal, type Scope } from '../auth/principal.js';
+import { ANONYMOUS, credentialKey, rateKeyOf, SHARED_KEY, type Principal, type Scope } from '../auth/principal.js';
 import type { Authenticate } from '../auth/authenticator.js';
 import { credentialOf, requireScope, selectSubprotocol } from './auth.js';
 import type { ClientAddressOf } from './client-address.js';
@@ -221,7 +221,7 @@ export class HttpServer {
    */
   #takeCredentialSlot(principal: Principal, socket: Socket): boolean {
     if (principal === ANONYMOUS || principal === SHARED_KEY) return true;
-    const key = principal.actor;
+    const key = credentialKey(principal);
     const open = this.#wsPerCredential.get(key) ?? 0;
     if (open >= this.#deps.limits.maxWsConnectionsPerCredential) return false;
     this.#wsPerCredential.set(key, open + 1);
