@@ -157,6 +157,9 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       maxWsConnectionsPerCredential: config.maxWsConnectionsPerCredential,
       wsAuthTimeoutMs: config.wsAuthTimeoutMs,
       wsPingIntervalMs: config.wsPingIntervalMs,
+      headersTimeoutMs: config.httpHeadersTimeoutMs,
+      requestTimeoutMs: config.httpRequestTimeoutMs,
+      keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
     },
     publish: { ingest, rateLimiter, counters, maxMessageBytes: config.maxWsMessageBytes, log },
     subscribe: {

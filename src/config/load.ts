@@ -54,6 +54,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
     if (config.maxWsMessageBytes <= config.maxPayloadBytes) {
       problems.push(`MAX_WS_MESSAGE_BYTES: must be larger than MAX_PAYLOAD_BYTES (${config.maxPayloadBytes}), got ${config.maxWsMessageBytes}`);
     }
+    if (config.httpHeadersTimeoutMs > config.httpRequestTimeoutMs) {
+      problems.push(`HTTP_HEADERS_TIMEOUT_MS: must be at most HTTP_REQUEST_TIMEOUT_MS (${config.httpRequestTimeoutMs}), got ${config.httpHeadersTimeoutMs}`);
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({ ...config, corsOrigins: Object.freeze([...config.corsOrigins]) });

@@ -38,6 +38,9 @@ export interface Config {
   subscribeTimeoutMs: number;
   keepaliveIntervalMs: number;
   wsPingIntervalMs: number;
+  httpHeadersTimeoutMs: number;
+  httpRequestTimeoutMs: number;
+  httpKeepAliveTimeoutMs: number;
   shutdownTimeoutMs: number;
   jwtSecret: string | null;
   jwtPublicKey: string | null;
@@ -128,9 +131,9 @@ export const SETTINGS = [
   setting({ key: 'maxSubscribers', env: 'MAX_SUBSCRIBERS', default: '5000', doc: 'Subscriptions on this server; more are refused with close code 4001', parse: int(1) }),
   setting({ key: 'maxWsMessageBytes', env: 'MAX_WS_MESSAGE_BYTES', default: '1048576', doc: 'Largest WebSocket message handled; larger ones get `Message too large` and the socket stays open', parse: int(1024) }),
   setting({ key: 'maxWsFrameBytes', env: 'MAX_WS_FRAME_BYTES', default: '16777216', doc: 'Largest WebSocket message read at all; larger ones close the socket with 1009', parse: int(1024) }),
-  setting({ key: 'maxWsConnectionsPerCredential', env: 'MAX_WS_CONNECTIONS_PER_CREDENTIAL', default: '100', doc: 'Open WebSocket connections per scoped API key or token (the shared key and open mode count per address); more are refused with HTTP 429, or closed with 4003 after first-message authentication', parse: int(1) }),
+  setting({ key: 'maxWsConnectionsPerCredential', env: 'MAX_WS_CONNECTIONS_PER_CREDENTIAL', default: '100', doc: 'Open WebSocket and SSE connections per scoped API key or token (the shared key and open mode count per address); more are refused with HTTP 429, or closed with 4003 after first-message authentication', parse: int(1) }),
   setting({ key: 'wsAuthTimeoutMs', env: 'WS_AUTH_TIMEOUT_MS', default: '10000', doc: 'Time a WebSocket opened with `auth=message` has to send its `auth` message, in ms (then close 4501)', parse: int(100) }),
-  setting({ key: 'maxWsConnectionsPerIp', env: 'MAX_WS_CONNECTIONS_PER_IP', default: '20', doc: 'Open WebSocket connections per client address; more are refused before the upgrade with HTTP 429', parse: int(1) }),
+  setting({ key: 'maxWsConnectionsPerIp', env: 'MAX_WS_CONNECTIONS_PER_IP', default: '20', doc: 'Open WebSocket and SSE connections per client address; more are refused (before the upgrade) with HTTP 429', parse: int(1) }),
   setting({ key: 'maxPayloadKeys', env: 'MAX_PAYLOAD_KEYS', default: String(DEFAULT_MAX_PAYLOAD_KEYS), doc: 'Top-level keys in an event payload', parse: int(1) }),
   setting({ key: 'maxPayloadBytes', env: 'MAX_PAYLOAD_BYTES', default: String(DEFAULT_MAX_PAYLOAD_BYTES), doc: 'Payload size as compact UTF-8 JSON, in bytes', parse: int(2) }),
   setting({ key: 'maxPayloadDepth', env: 'MAX_PAYLOAD_DEPTH', default: String(DEFAULT_MAX_PAYLOAD_DEPTH), doc: 'Nesting depth of a payload (the payload object is level 1)', parse: int(1, 1000) }),
@@ -139,6 +142,9 @@ export const SETTINGS = [
   setting({ key: 'subscribeTimeoutMs', env: 'SUBSCRIBE_TIMEOUT_MS', default: '10000', doc: 'Time a subscriber has to send a valid filter config, in ms (then close 4500)', parse: int(100) }),
   setting({ key: 'keepaliveIntervalMs', env: 'KEEPALIVE_INTERVAL_MS', default: '30000', doc: 'Quiet time on a subscribe socket before the server sends `{"type":"keepalive"}`, in ms', parse: int(100) }),
   setting({ key: 'wsPingIntervalMs', env: 'WS_PING_INTERVAL_MS', default: '30000', doc: 'WebSocket ping interval, in ms; a peer that has not answered the previous ping is disconnected', parse: int(100) }),
+  setting({ key: 'httpHeadersTimeoutMs', env: 'HTTP_HEADERS_TIMEOUT_MS', default: '10000', doc: "Time a client has to send a request's headers, in ms (slowloris); then 408 and the connection is closed", parse: int(100) }),
+  setting({ key: 'httpRequestTimeoutMs', env: 'HTTP_REQUEST_TIMEOUT_MS', default: '30000', doc: 'Time a client has to send a whole request, body included, in ms; then 408 and the connection is closed', parse: int(100) }),
+  setting({ key: 'httpKeepAliveTimeoutMs', env: 'HTTP_KEEP_ALIVE_TIMEOUT_MS', default: '5000', doc: 'An idle keep-alive HTTP connection is closed after this, in ms', parse: int(100) }),
   setting({ key: 'shutdownTimeoutMs', env: 'SHUTDOWN_TIMEOUT_MS', default: '10000', doc: 'Longest a graceful shutdown waits for commits and sockets, in ms', parse: int(0) }),
   setting({ key: 'jwtSecret', env: 'JWT_SECRET', default: '', doc: 'HMAC secret (at least 32 characters) that signs browser JWTs (HS256/384/512); empty: no HMAC tokens', parse: (r) => (r === '' ? null : r.length < 32 ? { error: 'must be at least 32 characters' } : r) }),
   setting({ key: 'jwtPublicKey', env: 'JWT_PUBLIC_KEY', default: '', doc: 'PEM public key that verifies browser JWTs (RS256, PS256, ES256, EdDSA); empty: none', parse: (r) => (r === '' ? null : r.replace(/\\n/g, '\n')) }),

@@ -35,6 +35,12 @@ export interface HttpLimits {
   wsAuthTimeoutMs: number;
   /** Ping every socket this often; one that has not answered the previous ping is cut. */
   wsPingIntervalMs: number;
+  /** Slowloris bounds: a request's headers must arrive within this, in ms… */
+  headersTimeoutMs: number;
+  /** …and the whole request (headers and body) within this. */
+  requestTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  keepAliveTimeoutMs: number;
 }
 
 export interface HttpServerDeps {
@@ -50,10 +56,10 @@ export interface HttpServerDeps {
   log: Logger;
 }
 
-/** Slowloris bounds: headers must arrive within this, a whole request within the next. */
-export const HEADERS_TIMEOUT_MS = 10_000;
-export const REQUEST_TIMEOUT_MS = 30_000;
-export const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+/** Something that says when it is gone: a socket, or a response (an SSE stream). */
+interface Closable {
+  once(event: 'close', listener: () => void): unknown;
+}
 
 export class HttpServer {
   readonly server: Server;
@@ -82,7 +88,15 @@ export class HttpServer {
     });
     this.#pinger = setInterval(() => this.#pingAll(), deps.limits.wsPingIntervalMs);
     this.#pinger.unref();
-    this.server = createServer({ headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS });
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs } = deps.limits;
+    this.server = createServer({
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: keepAliveTimeoutMs,
+      // Node checks the two request timeouts on this interval (30 s by default): check often
+      // enough that a slow sender is cut close to its deadline.
+      connectionsCheckingInterval: Math.max(50, Math.min(1_000, Math.floor(headersTimeoutMs / 4))),
+    });
     this.server.on('request', (req: IncomingMessage, res: ServerResponse) => void this.#onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.#onUpgrade(req, socket, head));
     this.server.on('clientError', (err: NodeJS.ErrnoException, socket: Socket) => {
@@ -90,8 +104,11 @@ export class HttpServer {
         socket.destroy();
         return;
       }
-      const body = JSON.stringify({ detail: 'Bad Request' });
-      socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Error-Code: REQUEST_MALFORMED\r\nConnection: close\r\n\r\n${body}`);
+      // Headers or a body that did not arrive in time (HTTP_HEADERS_TIMEOUT_MS, HTTP_REQUEST_TIMEOUT_MS).
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      const [status, code, detail] = timedOut ? [408, 'REQUEST_TIMEOUT', 'Request Timeout'] : [400, 'REQUEST_MALFORMED', 'Bad Request'];
+      const body = JSON.stringify({ detail });
+      socket.end(`HTTP/1.1 ${status} ${detail}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nX-Error-Code: ${code}\r\nConnection: close\r\n\r\n${body}`);
     });
   }
 
@@ -144,6 +161,9 @@ export class HttpServer {
       else await drain(req);
       const reply = await route.handle({ req, client, principal, actor: `${principal.actor}@${client}`, query: url.searchParams, params, body });
       if (isStreamReply(reply)) {
+        // A stream holds a connection as long as a WebSocket does, and counts like one.
+        const refused = this.#takeStreamSlots(principal, client, res);
+        if (refused !== undefined) throw refused;
         res.writeHead(reply.status, { ...SECURITY_HEADERS, ...cors, ...reply.headers });
         reply.start(res);
         return;
@@ -219,7 +239,7 @@ export class HttpServer {
    * is at its limit. The shared key and open mode have no individual credential: the per-address
    * limit covers them.
    */
-  #takeCredentialSlot(principal: Principal, socket: Socket): boolean {
+  #takeCredentialSlot(principal: Principal, socket: Closable): boolean {
     if (principal === ANONYMOUS || principal === SHARED_KEY) return true;
     const key = credentialKey(principal);
     const open = this.#wsPerCredential.get(key) ?? 0;
@@ -227,6 +247,19 @@ export class HttpServer {
     this.#wsPerCredential.set(key, open + 1);
     socket.once('close', () => decrement(this.#wsPerCredential, key));
     return true;
+  }
+
+  /** Counts an SSE stream against its address and credential, as a WebSocket would; the refusal otherwise. */
+  #takeStreamSlots(principal: Principal, client: string, res: ServerResponse): PipelineError | undefined {
+    const limit = this.#deps.limits.maxWsConnectionsPerIp;
+    const open = this.#wsPerClient.get(client) ?? 0;
+    if (open >= limit) return new PipelineError('CONNECTION_LIMIT_REACHED', `Too many streaming connections from this address (limit ${limit})`);
+    if (!this.#takeCredentialSlot(principal, res)) {
+      return new PipelineError('CONNECTION_LIMIT_REACHED', `Too many streaming connections with this credential (limit ${this.#deps.limits.maxWsConnectionsPerCredential})`);
+    }
+    this.#wsPerClient.set(client, open + 1);
+    res.once('close', () => decrement(this.#wsPerClient, client));
+    return undefined;
   }
 
   /** Upgrades; `principal` undefined means the first message must authenticate the socket. */

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import { join } from 'node:path';
 import { test } from 'node:test';
+import { mintApiKey, SqliteApiKeyStore } from '../../src/auth/api-keys.js';
+import { SseClient } from '../support/sse-client.js';
 import { event, postEvent, startServer } from '../support/server.js';
 import { TestSocket } from '../support/ws-client.js';
 
@@ -99,3 +103,115 @@ test('CORS is closed by default and open only to configured origins', async () =
     await open.stop();
   }
 });
+
+test('per-credential rate limits: one noisy key is limited, another key and the same key on WebSocket share nothing else', async () => {
+  const srv = await startServer({ REQUIRE_AUTH: 'true', API_KEY: 'shared-admin-key', RATE_LIMIT_PUBLISH: '3/minute' });
+  try {
+    const keyStore = new SqliteApiKeyStore(join(srv.dir, 'events.db'));
+    const mint = async (name: string): Promise<string> => {
+      const { record, key, secretHash } = mintApiKey({ tenant: 'default', name, scopes: ['publish'] }, Date.now() * 1000);
+      await keyStore.insert(record, secretHash);
+      return key;
+    };
+    const noisy = await mint('noisy');
+    const quiet = await mint('quiet');
+    await keyStore.close();
+    for (let i = 0; i < 3; i++) assert.equal((await postEvent(srv.url, event(), { 'X-API-Key': noisy })).status, 201);
+    const limited = await postEvent(srv.url, event(), { 'X-API-Key': noisy });
+    assert.equal(limited.status, 429);
+    assert.ok(Number(limited.headers.get('retry-after')) >= 1);
+    const pub = await TestSocket.open(`${srv.wsUrl}/ws/publish`, { headers: { 'X-API-Key': noisy } });
+    pub.send(event());
+    assert.equal(((await pub.next()) as { code?: string }).code, 'RATE_LIMITED', 'the same bucket over WebSocket');
+    pub.close();
+    // Same address, another credential: its own bucket.
+    for (let i = 0; i < 3; i++) assert.equal((await postEvent(srv.url, event(), { 'X-API-Key': quiet })).status, 201);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('SSE streams count against the per-address connection limit, with WebSockets (429 CONNECTION_LIMIT_REACHED)', async () => {
+  const srv = await startServer({ MAX_WS_CONNECTIONS_PER_IP: '2', SSE_HEARTBEAT_MS: '60000' });
+  try {
+    const a = await SseClient.open(`${srv.url}/api/v1/events/stream`);
+    const b = await TestSocket.open(`${srv.wsUrl}/ws/subscribe`);
+    assert.equal(a.status, 200);
+    const c = await SseClient.open(`${srv.url}/api/v1/events/stream`);
+    assert.equal(c.status, 429);
+    assert.equal(c.headers['x-error-code'], 'CONNECTION_LIMIT_REACHED');
+    assert.match((JSON.parse(c.body) as { detail: string }).detail, /limit 2/);
+    await assert.rejects(TestSocket.open(`${srv.wsUrl}/ws/publish`), /429/);
+    a.close();
+    await waitFor(async () => (await SseClient.open(`${srv.url}/api/v1/events/stream`).then((d) => (d.close(), d.status))) === 200, 'a slot frees when a stream ends');
+    b.close();
+  } finally {
+    await srv.stop();
+  }
+});
+
+/** Sends raw bytes on a fresh connection; resolves with what the server sent until it closed, and when. */
+function rawExchange(port: number, chunks: string[], gapMs: number): Promise<{ text: string; closedAfterMs: number }> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    socket.on('data', (d) => (text += d.toString('latin1')));
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ text, closedAfterMs: Date.now() - started }));
+    let i = 0;
+    const next = (): void => {
+      if (i >= chunks.length || socket.destroyed) return;
+      socket.write(chunks[i++]!);
+      setTimeout(next, gapMs);
+    };
+    socket.on('connect', next);
+  });
+}
+
+test('slowloris: headers or a body that trickle in past their timeouts get 408 and the connection is closed; idle keep-alive connections are closed', async () => {
+  const srv = await startServer({ HTTP_HEADERS_TIMEOUT_MS: '300', HTTP_REQUEST_TIMEOUT_MS: '600', HTTP_KEEP_ALIVE_TIMEOUT_MS: '200' });
+  try {
+    const port = Number(new URL(srv.url).port);
+    // One header line every 100 ms, never finishing.
+    const headers = await rawExchange(port, ['GET /api/v1/events HTTP/1.1\r\n', ...Array.from({ length: 50 }, (_, i) => `X-Slow-${i}: 1\r\n`)], 100);
+    assert.match(headers.text, /^HTTP\/1\.1 408 /);
+    assert.match(headers.text, /"detail":"Request Timeout"/);
+    assert.ok(headers.closedAfterMs < 3_000, `closed after ${headers.closedAfterMs} ms`);
+    // Headers in time, the body a byte at a time.
+    const body = await rawExchange(
+      port,
+      ['POST /api/v1/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n', ...Array.from({ length: 60 }, () => ' ')],
+      50,
+    );
+    assert.match(body.text, /408|^$/, 'a 408, or a cut connection');
+    assert.ok(body.closedAfterMs < 3_000, `closed after ${body.closedAfterMs} ms`);
+    // A finished request, then silence: the keep-alive connection is closed by the server.
+    const idle = await rawExchange(port, ['GET /health HTTP/1.1\r\nHost: x\r\n\r\n'], 0);
+    assert.match(idle.text, /^HTTP\/1\.1 200 /);
+    assert.ok(idle.closedAfterMs < 2_000, `idle connection closed after ${idle.closedAfterMs} ms`);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('history page size: limit above 1,000 is a 422 naming the parameter', async () => {
+  const srv = await startServer();
+  try {
+    const res = await fetch(`${srv.url}/api/v1/events?limit=1001`);
+    assert.equal(res.status, 422);
+    const detail = ((await res.json()) as { detail: { loc: unknown[] }[] }).detail;
+    assert.deepEqual(detail[0]?.loc, ['query', 'limit']);
+    assert.equal((await fetch(`${srv.url}/api/v1/events?limit=1000`)).status, 200);
+  } finally {
+    await srv.stop();
+  }
+});
+
+async function waitFor(check: () => Promise<boolean>, what: string, timeoutMs = 5_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
