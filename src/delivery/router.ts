@@ -49,6 +49,22 @@ export class Router {
     return this.#keys.size;
   }
 
+  /** One tenant's subscriptions, each once. */
+  *ofTenant(tenant: TenantId): Iterable<Subscription> {
+    const index = this.#tenants.get(tenant);
+    if (index === undefined) return;
+    const seen = new Set<Subscription>();
+    for (const group of [index.bySession.values(), index.byUser.values(), index.byType.values(), [index.all].values()]) {
+      for (const set of group) {
+        for (const sub of set) {
+          if (seen.has(sub)) continue;
+          seen.add(sub);
+          yield sub;
+        }
+      }
+    }
+  }
+
   add(sub: Subscription): void {
     if (this.#keys.has(sub)) this.remove(sub);
     const key = indexKey(sub.filter);

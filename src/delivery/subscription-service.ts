@@ -61,6 +61,17 @@ export class SubscriptionService {
     return this.#router.size;
   }
 
+  /** One tenant's subscriptions and the frames waiting in their queues (O(its subscriptions)). */
+  tenantLoad(tenant: TenantId): { active: number; queued: number } {
+    let active = 0;
+    let queued = 0;
+    for (const sub of this.#router.ofTenant(tenant)) {
+      active++;
+      queued += sub.queue.length;
+    }
+    return { active, queued };
+  }
+
   /** Frames waiting in subscriber queues, over all subscribers. */
   get queued(): number {
     return this.#queued;

@@ -286,8 +286,20 @@ async function run(a: Action): Promise<void> {
         assert.equal(res.status, 403);
         return;
       }
-      const body = (await res.json()) as { total_events: number; by_type: Record<string, number> };
+      const body = (await res.json()) as { total_events: number; router: { active_subscribers: number }; throughput?: unknown; head_seq?: unknown };
       assert.equal(body.total_events, world.filter((e) => e.tenant === cred.tenant).length, `${cred.label} stats`);
+      if (cred.tenant !== 'default') {
+        // Its own subscribers (the live ones opened at the start; a replay stream closed just
+        // before may take a moment to be noticed), and nothing instance-wide.
+        const mine = live.filter((l) => l.cred.tenant === cred.tenant).length;
+        let active = body.router.active_subscribers;
+        for (let i = 0; i < 40 && active !== mine; i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          active = ((await (await fetch(`${srv.url}/api/v1/stats`, { headers: authHeader(cred) })).json()) as typeof body).router.active_subscribers;
+        }
+        assert.equal(active, mine);
+        assert.deepEqual([body.throughput, body.head_seq], [undefined, undefined], 'no instance-wide figures for another tenant');
+      }
       return;
     }
   }

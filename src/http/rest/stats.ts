@@ -6,6 +6,7 @@ import { Type } from '@sinclair/typebox';
 import { EVENT_TYPE_DESCRIPTIONS } from '../../../protocol/event-types.js';
 import type { Clock } from '../../clock.js';
 import { isNarrowed } from '../../auth/principal.js';
+import { DEFAULT_TENANT } from '../../domain/tenant.js';
 import { PipelineError } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/timestamp.js';
 import type { SubscriptionService } from '../../delivery/subscription-service.js';
@@ -50,13 +51,23 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       handle: async (ctx) => {
         // Totals span every session and user: not for a credential narrowed to some of them.
         if (isNarrowed(ctx.principal)) throw new PipelineError('AUTH_FORBIDDEN', 'Statistics cover every session; this credential is narrowed to some');
-        // Event counts are the caller's tenant's; the pipeline counters below are the instance's.
-        const s = await deps.store.stats(ctx.principal.tenant, deps.clock() - HOUR_US);
-        const c = deps.counters.snapshot();
-        return json(200, {
+        const tenant = ctx.principal.tenant;
+        const s = await deps.store.stats(tenant, deps.clock() - HOUR_US);
+        const own = {
           total_events: s.totalEvents,
           events_last_hour: s.eventsSince,
           by_type: s.byType.map((t) => ({ event_type: t.eventType, count: t.count, last_seen: formatInstant(t.lastSeenUs) })),
+        };
+        // Another tenant sees its own figures only: the pipeline counters below span every
+        // tenant (their volume is not its business), so they are the operator's, in the
+        // default tenant, where the original's single key lives.
+        if (tenant !== DEFAULT_TENANT) {
+          const load = deps.subscriptions.tenantLoad(tenant);
+          return json(200, { ...own, router: { active_subscribers: load.active, queue_size: load.queued } });
+        }
+        const c = deps.counters.snapshot();
+        return json(200, {
+          ...own,
           router: router(),
           throughput: {
             events_per_second_1s: round2(c.accepted.perSecond1s),
