@@ -137,9 +137,9 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
 
   const sse = streamRoutes({ subscriptions, heartbeatMs: config.sseHeartbeatMs });
   const apiRoutes: Route[] = [
-    ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes }),
+    ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes, log }),
     ...sse.routes,
-    ...privacyRoutes({ store, clock }),
+    ...privacyRoutes({ store, clock, log }),
     ...keyRoutes({ apiKeys, clock, log }),
     ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
   ];

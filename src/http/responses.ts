@@ -10,6 +10,9 @@ import type { PipelineError } from '../domain/errors.js';
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; font-src 'self' data:; frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
+/** Responses about students (events, history, admin records): never cached by browsers or proxies. */
+export const NO_STORE: Readonly<Record<string, string>> = { 'Cache-Control': 'no-store' };
+
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'X-Content-Type-Options': 'nosniff',
   'X-Frame-Options': 'DENY',

@@ -8,13 +8,15 @@ import { rateKeyOf } from '../../auth/principal.js';
 import type { Clock } from '../../clock.js';
 import { EVENT_TYPES } from '../../../protocol/event-types.js';
 import { eventInputSchema, seqOfEventJson, type EventJson, type EventLimits } from '../../domain/event.js';
+import { formatInstant } from '../../domain/timestamp.js';
 import { PipelineError, rateLimited, type ValidationIssue } from '../../domain/errors.js';
 import { acceptedBody, assertBatchSize, batchResultToWire, MAX_BATCH_EVENTS, type IngestService } from '../../ingest/ingest-service.js';
 import type { RateLimiter } from '../../limits/rate-limiter.js';
+import type { Logger } from '../../log/logger.js';
 import type { PipelineCounters } from '../../stats/counters.js';
 import type { EventStore } from '../../storage/event-store.js';
 import { parseJson } from '../body.js';
-import { json, rawJson } from '../responses.js';
+import { json, NO_STORE, rawJson } from '../responses.js';
 import type { Route } from '../route.js';
 import { boundedInt, optionalChoice, optionalEventType, optionalInstant, optionalString, throwIfIssues } from './query-params.js';
 import { errorResponses, eventOutputSchema, messageErrorSchema, validationErrorSchema, validationResponse } from './schemas.js';
@@ -22,8 +24,6 @@ import { errorResponses, eventOutputSchema, messageErrorSchema, validationErrorS
 export const DEFAULT_QUERY_LIMIT = 100;
 export const MAX_QUERY_LIMIT = 1000;
 
-/** History responses are about students: never cached by browsers or proxies. */
-const NO_STORE = { 'Cache-Control': 'no-store' };
 
 export interface EventRoutesDeps {
   ingest: IngestService;
@@ -33,6 +33,7 @@ export interface EventRoutesDeps {
   limits: EventLimits;
   rateLimiter: RateLimiter;
   maxBatchBodyBytes: number;
+  log: Logger;
 }
 
 const queryParam = (name: string, description: string, schema: Record<string, unknown> = { type: 'string' }) => ({
@@ -264,6 +265,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       handle: async (ctx) => {
         const beforeUs = optionalInstant(ctx.query, 'before');
         const deleted = await deps.store.deleteBefore(ctx.principal.tenant, beforeUs, { actor: ctx.actor, atUs: deps.clock(), action: 'delete_events' });
+        deps.log.info('events deleted', { tenant: ctx.principal.tenant, by: ctx.actor, before: beforeUs === undefined ? null : formatInstant(beforeUs), deleted });
         return json(200, { deleted }, NO_STORE);
       },
     },

@@ -13,11 +13,10 @@ import type { Clock } from '../../clock.js';
 import { PipelineError, validationError } from '../../domain/errors.js';
 import type { Logger } from '../../log/logger.js';
 import { parseJson } from '../body.js';
-import { json } from '../responses.js';
+import { json, NO_STORE } from '../responses.js';
 import type { Route } from '../route.js';
 import { errorResponses, validationResponse } from './schemas.js';
 
-const NO_STORE = { 'Cache-Control': 'no-store' };
 /** Keys are small records; a body of a few KiB is plenty. */
 const MAX_KEY_REQUEST_BYTES = 4096;
 

@@ -11,17 +11,18 @@ import { MAX_ID_FIELD_LENGTH } from '../../domain/event.js';
 import { validationError, type ValidationIssue } from '../../domain/errors.js';
 import { formatInstant } from '../../domain/timestamp.js';
 import type { EventStore } from '../../storage/event-store.js';
-import { json } from '../responses.js';
+import { json, NO_STORE } from '../responses.js';
+import type { Logger } from '../../log/logger.js';
 import type { Route } from '../route.js';
 import { boundedInt, throwIfIssues } from './query-params.js';
 import { errorResponses } from './schemas.js';
 
-const NO_STORE = { 'Cache-Control': 'no-store' };
 export const MAX_AUDIT_PAGE = 1000;
 
 export interface PrivacyRoutesDeps {
   store: EventStore;
   clock: Clock;
+  log: Logger;
 }
 
 const auditRecordSchema = Type.Object({
@@ -58,6 +59,8 @@ export function privacyRoutes(deps: PrivacyRoutesDeps): Route[] {
           throw validationError('REQUEST_INVALID', [{ type: 'string_too_long', loc: ['path', 'user_id'], msg: `String should have at most ${MAX_ID_FIELD_LENGTH} characters` }]);
         }
         const deleted = await deps.store.eraseUser(ctx.principal.tenant, userId, { actor: ctx.actor, atUs: deps.clock() });
+        // The user id stays in the audit log, not in the logs.
+        deps.log.info('user erased', { tenant: ctx.principal.tenant, by: ctx.actor, deleted });
         return json(200, { user_id: userId, deleted }, NO_STORE);
       },
     },
