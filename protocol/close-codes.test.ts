@@ -12,6 +12,7 @@ test('close codes - reconnect range 4000-4499 and going-away; terminal range 450
   assert.ok(!shouldReconnect(CloseCode.SUBSCRIBE_TIMEOUT));
   assert.ok(!shouldReconnect(CloseCode.AUTH_TIMEOUT));
   assert.ok(!shouldReconnect(CloseCode.AUTH_FAILED));
+  assert.ok(!shouldReconnect(CloseCode.CREDENTIAL_REVOKED));
   assert.ok(!shouldReconnect(CloseCode.MESSAGE_TOO_BIG));
   for (const code of Object.values(CloseCode)) {
     if (code >= 4000) assert.ok(code < 5000, `${code} is in the application range`);

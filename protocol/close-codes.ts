@@ -27,6 +27,8 @@ export const CloseCode = {
   AUTH_TIMEOUT: 4501,
   /** The first message was not a valid `auth` message, or its credential was refused. Terminal. */
   AUTH_FAILED: 4502,
+  /** The credential was revoked while the socket was open. Terminal: reconnect only with another credential. */
+  CREDENTIAL_REVOKED: 4503,
 } as const;
 
 export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];

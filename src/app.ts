@@ -5,7 +5,8 @@
  * in order.
  */
 import { readFileSync } from 'node:fs';
-import { MemoryApiKeyStore, SqliteApiKeyStore, type ApiKeyStore } from './auth/api-keys.js';
+import { apiKeyIdOf, MemoryApiKeyStore, SqliteApiKeyStore, type ApiKeyStore } from './auth/api-keys.js';
+import { CredentialSessions } from './auth/credential-sessions.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createJwtVerifier } from './auth/jwt.js';
 import { LocalBus } from './bus/local/local-bus.js';
@@ -50,6 +51,12 @@ export const VERSION = ((): string => {
 const RETENTION_CHECK_INTERVAL_MS = 3_600_000;
 /** How often idempotency keys past their time are forgotten. */
 const IDEMPOTENCY_PRUNE_INTERVAL_MS = 10 * 60_000;
+/**
+ * How often the keys of open connections are checked again: a key revoked outside this
+ * process (the `keys` command) closes its connections within this. The admin API's
+ * revocations close them at once.
+ */
+const KEY_RECHECK_INTERVAL_MS = 10_000;
 
 export interface AppOptions {
   log?: Logger;
@@ -135,12 +142,29 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   const unsubscribeBus = bus.onEvents(subscriptions.deliver);
   const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });
 
-  const sse = streamRoutes({ subscriptions, heartbeatMs: config.sseHeartbeatMs });
+  const sessions = new CredentialSessions();
+  const recheckKeys = setInterval(() => {
+    sessions
+      .sweep(async (p) => {
+        const id = apiKeyIdOf(p.actor);
+        if (id === undefined) return true;
+        const found = await apiKeys.find(id);
+        return found !== undefined && found.record.revokedUs === null;
+      })
+      .then(
+        (n) => {
+          if (n > 0) log.info('connections of revoked keys closed', { connections_closed: n });
+        },
+        (err: unknown) => log.warning('rechecking keys failed', errorFields(err)),
+      );
+  }, KEY_RECHECK_INTERVAL_MS);
+  recheckKeys.unref();
+  const sse = streamRoutes({ subscriptions, heartbeatMs: config.sseHeartbeatMs, sessions });
   const apiRoutes: Route[] = [
     ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes, log }),
     ...sse.routes,
     ...privacyRoutes({ store, clock, log }),
-    ...keyRoutes({ apiKeys, clock, log }),
+    ...keyRoutes({ apiKeys, clock, log, onRevoked: (tenant, actor) => sessions.revoke(tenant, actor) }),
     ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
   ];
   const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];
@@ -162,6 +186,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
       keepAliveTimeoutMs: config.httpKeepAliveTimeoutMs,
     },
     publish: { ingest, rateLimiter, counters, maxMessageBytes: config.maxWsMessageBytes, log },
+    sessions,
     subscribe: {
       subscriptions,
       rateLimiter,
@@ -187,6 +212,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
         const deadline = Date.now() + config.shutdownTimeoutMs;
         clearInterval(pruneKeys);
         clearInterval(retention);
+        clearInterval(recheckKeys);
         http.stopAccepting();
         await ingest.stop();
         await sse.closeAll(Math.max(0, deadline - Date.now()));

@@ -52,6 +52,12 @@ export function mintApiKey(input: NewApiKey, atUs: InstantUs): { record: ApiKeyR
 }
 
 /** The record of a valid, unrevoked key; undefined for anything else. */
+/** How a key appears as a principal's actor, in logs and audit records. */
+export const apiKeyActor = (id: string): string => `key:${id}`;
+
+/** The key id of an actor that is an API key, or undefined. */
+export const apiKeyIdOf = (actor: string): string | undefined => (actor.startsWith('key:') ? actor.slice(4) : undefined);
+
 export async function verifyApiKey(store: ApiKeyStore, key: string): Promise<ApiKeyRecord | undefined> {
   const m = API_KEY_PATTERN.exec(key);
   if (m === null) return undefined;

@@ -9,7 +9,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { PipelineError } from '../domain/errors.js';
-import { API_KEY_PATTERN, verifyApiKey, type ApiKeyStore } from './api-keys.js';
+import { API_KEY_PATTERN, apiKeyActor, verifyApiKey, type ApiKeyStore } from './api-keys.js';
 import { ANONYMOUS, SHARED_KEY, type Principal } from './principal.js';
 
 /** A credential as found in a request, before it is checked. */
@@ -43,7 +43,7 @@ export function createAuthenticator(options: AuthenticatorOptions): Authenticate
     if (API_KEY_PATTERN.test(credential)) {
       const record = await verifyApiKey(options.apiKeys, credential);
       if (record === undefined) throw authRequired();
-      return { actor: `key:${record.id}`, tenant: record.tenant, scopes: new Set(record.scopes), sessions: null, users: null, publishAs: null, expiresAtMs: null };
+      return { actor: apiKeyActor(record.id), tenant: record.tenant, scopes: new Set(record.scopes), sessions: null, users: null, publishAs: null, expiresAtMs: null };
     }
     if (options.jwt !== null && JWT_SHAPE.test(credential)) return options.jwt(credential);
     throw authRequired();

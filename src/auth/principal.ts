@@ -55,4 +55,5 @@ export function rateKeyOf(principal: Principal, client: string): string {
  * One individual credential, across tenants: two tenants' issuers may well mint tokens with
  * the same `sub`, and those are two credentials.
  */
-export const credentialKey = (principal: Principal): string => `${principal.tenant}/${principal.actor}`;
+export const credentialKey = (principal: Principal): string => credentialKeyOf(principal.tenant, principal.actor);
+export const credentialKeyOf = (tenant: string, actor: string): string => `${tenant}/${actor}`;

@@ -16,6 +16,7 @@ import { readBody } from './body.js';
 import type { Cors } from './cors.js';
 import { ANONYMOUS, credentialKey, rateKeyOf, SHARED_KEY, type Principal, type Scope } from '../auth/principal.js';
 import type { Authenticate } from '../auth/authenticator.js';
+import type { CredentialSessions } from '../auth/credential-sessions.js';
 import { credentialOf, requireScope, selectSubprotocol } from './auth.js';
 import type { ClientAddressOf } from './client-address.js';
 import { errorReply, internalErrorReply, isStreamReply, json, send, SECURITY_HEADERS } from './responses.js';
@@ -53,6 +54,8 @@ export interface HttpServerDeps {
   clientAddress: ClientAddressOf;
   publish: PublishDeps;
   subscribe: SubscribeDeps;
+  /** Open sockets by credential, ended when their token expires or their key is revoked. */
+  sessions: CredentialSessions;
   log: Logger;
 }
 
@@ -310,14 +313,11 @@ export class HttpServer {
         : new SubscribeConnection(ws, socket, client, principal, this.#deps.subscribe);
     this.#connections.set(conn, ws);
     ws.on('pong', () => this.#awaitingPong.delete(ws));
-    let expiry: NodeJS.Timeout | undefined;
-    const armExpiry = (atMs: number): void => {
-      const wait = atMs - Date.now();
-      expiry = wait > MAX_TIMER_MS ? setTimeout(() => armExpiry(atMs), MAX_TIMER_MS) : setTimeout(() => ws.close(CloseCode.TOKEN_EXPIRED, 'token expired'), Math.max(0, wait));
-    };
-    if (principal.expiresAtMs !== null) armExpiry(principal.expiresAtMs);
+    const untrack = this.#deps.sessions.track(principal, (reason) =>
+      reason === 'token_expired' ? ws.close(CloseCode.TOKEN_EXPIRED, 'token expired') : ws.close(CloseCode.CREDENTIAL_REVOKED, 'credential revoked'),
+    );
     ws.once('close', () => {
-      clearTimeout(expiry);
+      untrack();
       this.#connections.delete(conn);
       this.#awaitingPong.delete(ws);
     });
@@ -389,7 +389,6 @@ export class HttpServer {
 }
 
 /** setTimeout's longest delay (about 24.8 days); longer waits are re-armed. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 function decrement(counts: Map<string, number>, key: string): void {
   const n = (counts.get(key) ?? 1) - 1;

@@ -9,6 +9,7 @@ import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
 import { event, postEvent, startServer, type TestServer } from '../support/server.js';
+import { SseClient } from '../support/sse-client.js';
 import { TestSocket } from '../support/ws-client.js';
 
 const SHARED = 'shared-admin-key';
@@ -80,6 +81,26 @@ test('keys: created with scopes, listed without secrets, revoked keys stop worki
   const again = await fetch(`${srv.url}/api/v1/admin/keys/${id}`, { method: 'DELETE', headers: { 'X-API-Key': SHARED } });
   assert.equal(again.status, 404);
   assert.equal(again.headers.get('x-error-code'), 'KEY_NOT_FOUND');
+});
+
+test('keys: revoking a key closes the WebSockets (4503) and SSE streams it holds open, at once; other credentials stay', async () => {
+  const { id, key } = await createKey(srv, ['subscribe', 'publish'], 'dashboard-backend');
+  const sub = await TestSocket.open(`${srv.wsUrl}/ws/subscribe`, { headers: { 'X-API-Key': key } });
+  sub.send({ session_id: 'class-a' });
+  assert.equal(((await sub.next()) as { status?: string }).status, 'subscribed');
+  // Two connections: this server allows two per credential.
+  const stream = await SseClient.open(`${srv.url}/api/v1/events/stream?session_id=class-a`, { 'X-API-Key': key });
+  await stream.until((x) => x.named('subscribed').length === 1, 5_000, 'subscribed');
+  const other = await TestSocket.open(`${srv.wsUrl}/ws/publish`, { headers: { 'X-API-Key': SHARED } });
+
+  const revoke = await fetch(`${srv.url}/api/v1/admin/keys/${id}`, { method: 'DELETE', headers: { 'X-API-Key': SHARED } });
+  assert.equal(revoke.status, 200);
+  assert.equal(await sub.closed, CloseCode.CREDENTIAL_REVOKED);
+  await stream.until((x) => x.ended, 5_000, 'the stream ends');
+  assert.deepEqual(stream.named('end'), [{ type: 'end', reason: 'credential_revoked' }]);
+  assert.equal(other.ws.readyState, other.ws.OPEN, "another credential's socket stays open");
+  other.close();
+  await assert.rejects(TestSocket.open(`${srv.wsUrl}/ws/subscribe`, { headers: { 'X-API-Key': key } }), /401/);
 });
 
 test('keys: bad requests are 422 with field details; keys of another tenant are not the admin API\'s to make', async () => {

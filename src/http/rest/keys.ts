@@ -6,7 +6,8 @@
  * runs the server.
  */
 import { Type } from '@sinclair/typebox';
-import { mintApiKey, type ApiKeyStore } from '../../auth/api-keys.js';
+import { apiKeyActor, mintApiKey, type ApiKeyStore } from '../../auth/api-keys.js';
+import type { TenantId } from '../../domain/tenant.js';
 import { keyToWire, parseNewKey } from '../../auth/key-requests.js';
 import { SCOPES } from '../../auth/principal.js';
 import type { Clock } from '../../clock.js';
@@ -24,6 +25,8 @@ export interface KeyRoutesDeps {
   apiKeys: ApiKeyStore;
   clock: Clock;
   log: Logger;
+  /** Ends the connections a revoked key still holds open; how many. */
+  onRevoked: (tenant: TenantId, actor: string) => number;
 }
 
 const keySchema = Type.Object({
@@ -112,7 +115,8 @@ export function keyRoutes(deps: KeyRoutesDeps): Route[] {
         const id = ctx.params['key_id'] ?? '';
         const revoked = /^[0-9a-f]{12}$/.test(id) && (await deps.apiKeys.revoke(id, ctx.principal.tenant, deps.clock()));
         if (!revoked) throw new PipelineError('KEY_NOT_FOUND', 'API key not found');
-        deps.log.info('api key revoked', { key_id: id, by: ctx.actor });
+        const closed = deps.onRevoked(ctx.principal.tenant, apiKeyActor(id));
+        deps.log.info('api key revoked', { key_id: id, by: ctx.actor, connections_closed: closed });
         return json(200, { id, revoked: true }, NO_STORE);
       },
     },

@@ -12,6 +12,7 @@
  */
 import type { ServerResponse } from 'node:http';
 import { EVENT_TYPES, isEventType, type EventType } from '../../../protocol/event-types.js';
+import type { CredentialSessions } from '../../auth/credential-sessions.js';
 import { checkScopeOfInterest } from '../../auth/narrowing.js';
 import { PipelineError, validationError, type ValidationIssue } from '../../domain/errors.js';
 import { filterToWire, type Filter } from '../../domain/filter.js';
@@ -31,6 +32,8 @@ const MAX_ID_LENGTH = 200;
 export interface StreamRouteDeps {
   subscriptions: SubscriptionService;
   heartbeatMs: number;
+  /** Ends a stream when its token expires or its key is revoked. */
+  sessions: CredentialSessions;
 }
 
 export interface StreamRoutes {
@@ -129,7 +132,13 @@ export function streamRoutes(deps: StreamRouteDeps): StreamRoutes {
           open.set(res, { sink, sub });
           const heartbeat = setInterval(() => sink.heartbeat(), deps.heartbeatMs);
           heartbeat.unref();
+          // The stream says why it ends; an EventSource then reconnects, and its old
+          // credential is refused (401), which stops it.
+          const untrack = deps.sessions.track(ctx.principal, (reason) => {
+            res.end(`event: end\ndata: ${JSON.stringify({ type: 'end', reason })}\n\n`);
+          });
           res.once('close', () => {
+            untrack();
             clearInterval(heartbeat);
             open.delete(res);
             deps.subscriptions.close(sub);
