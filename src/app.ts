@@ -161,7 +161,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
   recheckKeys.unref();
   const sse = streamRoutes({ subscriptions, heartbeatMs: config.sseHeartbeatMs, sessions });
   const apiRoutes: Route[] = [
-    ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes, log }),
+    ...eventRoutes({ ingest, store, clock, counters, limits, rateLimiter, maxBatchBodyBytes: config.maxBatchBodyBytes, maxPageSize: config.maxPageSize, log }),
     ...sse.routes,
     ...privacyRoutes({ store, clock, log }),
     ...keyRoutes({ apiKeys, clock, log, onRevoked: (tenant, actor) => sessions.revoke(tenant, actor) }),

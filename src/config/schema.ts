@@ -39,6 +39,7 @@ export interface Config {
   keepaliveIntervalMs: number;
   wsPingIntervalMs: number;
   httpHeadersTimeoutMs: number;
+  maxPageSize: number;
   httpRequestTimeoutMs: number;
   httpKeepAliveTimeoutMs: number;
   shutdownTimeoutMs: number;
@@ -139,6 +140,7 @@ export const SETTINGS = [
   setting({ key: 'maxPayloadDepth', env: 'MAX_PAYLOAD_DEPTH', default: String(DEFAULT_MAX_PAYLOAD_DEPTH), doc: 'Nesting depth of a payload (the payload object is level 1)', parse: int(1, 1000) }),
   setting({ key: 'maxBodyBytes', env: 'MAX_BODY_BYTES', default: '1048576', doc: 'Largest HTTP request body; larger ones get 413. Must exceed MAX_PAYLOAD_BYTES', parse: int(1024) }),
   setting({ key: 'maxBatchBodyBytes', env: 'MAX_BATCH_BODY_BYTES', default: '8388608', doc: 'Largest body of `POST /events/batch` (up to 1,000 events); larger ones get 413', parse: int(1024) }),
+  setting({ key: 'maxPageSize', env: 'MAX_PAGE_SIZE', default: '1000', doc: 'Largest `limit` of a history request (`GET /events`); larger ones get 422', parse: int(1, 10_000) }),
   setting({ key: 'subscribeTimeoutMs', env: 'SUBSCRIBE_TIMEOUT_MS', default: '10000', doc: 'Time a subscriber has to send a valid filter config, in ms (then close 4500)', parse: int(100) }),
   setting({ key: 'keepaliveIntervalMs', env: 'KEEPALIVE_INTERVAL_MS', default: '30000', doc: 'Quiet time on a subscribe socket before the server sends `{"type":"keepalive"}`, in ms', parse: int(100) }),
   setting({ key: 'wsPingIntervalMs', env: 'WS_PING_INTERVAL_MS', default: '30000', doc: 'WebSocket ping interval, in ms; a peer that has not answered the previous ping is disconnected', parse: int(100) }),

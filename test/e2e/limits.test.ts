@@ -195,16 +195,18 @@ test('slowloris: headers or a body that trickle in past their timeouts get 408 a
   }
 });
 
-test('history page size: limit above 1,000 is a 422 naming the parameter', async () => {
-  const srv = await startServer();
-  try {
-    const res = await fetch(`${srv.url}/api/v1/events?limit=1001`);
-    assert.equal(res.status, 422);
-    const detail = ((await res.json()) as { detail: { loc: unknown[] }[] }).detail;
-    assert.deepEqual(detail[0]?.loc, ['query', 'limit']);
-    assert.equal((await fetch(`${srv.url}/api/v1/events?limit=1000`)).status, 200);
-  } finally {
-    await srv.stop();
+test('history page size: limit above MAX_PAGE_SIZE (1,000 by default) is a 422 naming the parameter', async () => {
+  for (const [env, max] of [[{}, 1000], [{ MAX_PAGE_SIZE: '50' }, 50]] as const) {
+    const srv = await startServer(env);
+    try {
+      const res = await fetch(`${srv.url}/api/v1/events?limit=${max + 1}`);
+      assert.equal(res.status, 422);
+      const detail = ((await res.json()) as { detail: { loc: unknown[] }[] }).detail;
+      assert.deepEqual(detail[0]?.loc, ['query', 'limit']);
+      assert.equal((await fetch(`${srv.url}/api/v1/events?limit=${max}`)).status, 200);
+    } finally {
+      await srv.stop();
+    }
   }
 });
 

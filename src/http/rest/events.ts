@@ -22,7 +22,6 @@ import { boundedInt, optionalChoice, optionalEventType, optionalInstant, optiona
 import { errorResponses, eventOutputSchema, messageErrorSchema, validationErrorSchema, validationResponse } from './schemas.js';
 
 export const DEFAULT_QUERY_LIMIT = 100;
-export const MAX_QUERY_LIMIT = 1000;
 
 
 export interface EventRoutesDeps {
@@ -33,6 +32,8 @@ export interface EventRoutesDeps {
   limits: EventLimits;
   rateLimiter: RateLimiter;
   maxBatchBodyBytes: number;
+  /** The largest `limit` a history request may ask for. */
+  maxPageSize: number;
   log: Logger;
 }
 
@@ -181,7 +182,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
           queryParam('after_seq', 'Only events with a greater seq (a forward cursor; implies order=asc unless order is given)', { type: 'integer', minimum: 0 }),
           queryParam('before_seq', 'Only events with a smaller seq (a backward cursor)', { type: 'integer', minimum: 0 }),
           queryParam('order', 'desc: newest first (default); asc: oldest first', { type: 'string', enum: ['asc', 'desc'] }),
-          queryParam('limit', 'At most this many', { type: 'integer', minimum: 1, maximum: MAX_QUERY_LIMIT, default: DEFAULT_QUERY_LIMIT }),
+          queryParam('limit', 'At most this many', { type: 'integer', minimum: 1, maximum: deps.maxPageSize, default: Math.min(DEFAULT_QUERY_LIMIT, deps.maxPageSize) }),
         ],
         responses: {
           '200': {
@@ -196,7 +197,7 @@ export function eventRoutes(deps: EventRoutesDeps): Route[] {
       handle: async (ctx) => {
         const issues: ValidationIssue[] = [];
         const eventType = optionalEventType(ctx.query, issues);
-        const limit = boundedInt(ctx.query, 'limit', 1, MAX_QUERY_LIMIT, DEFAULT_QUERY_LIMIT, issues);
+        const limit = boundedInt(ctx.query, 'limit', 1, deps.maxPageSize, Math.min(DEFAULT_QUERY_LIMIT, deps.maxPageSize), issues);
         const afterSeq = ctx.query.has('after_seq') ? boundedInt(ctx.query, 'after_seq', 0, Number.MAX_SAFE_INTEGER, 0, issues) : undefined;
         const beforeSeq = ctx.query.has('before_seq') ? boundedInt(ctx.query, 'before_seq', 0, Number.MAX_SAFE_INTEGER, 0, issues) : undefined;
         const order = optionalChoice(ctx.query, 'order', ['asc', 'desc'] as const, issues) ?? (afterSeq === undefined ? 'desc' : 'asc');
