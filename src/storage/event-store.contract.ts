@@ -333,6 +333,17 @@ export function eventStoreContract(name: string, factory: StoreFactory): void {
         assert.equal((await store.listAudit(A, 10)).length, 2, 'A lost nothing to retention: no record');
       }));
 
+    test('tail reads every tenant after a seq, oldest first; readHeadSeq is the head', () =>
+      withStore(factory, async (store) => {
+        await appendAll(store, [draft({ tenant: 'a' }), draft({ tenant: 'b' }), draft({ tenant: 'a' }), draft({ tenant: 'c' })]);
+        assert.deepEqual((await store.tail(1, 2)).map((e) => [e.seq, e.tenant]), [[2, 'b'], [3, 'a']]);
+        assert.deepEqual((await store.tail(0, 100)).map((e) => e.seq), [1, 2, 3, 4]);
+        assert.equal((await store.tail(0, 1))[0]?.json, (await store.getById('a', (await store.tail(0, 1))[0]!.id))?.json);
+        assert.equal(await store.readHeadSeq(), 4);
+        await store.deleteBefore('b');
+        assert.deepEqual((await store.tail(0, 100)).map((e) => e.seq), [1, 3, 4], 'deleted events leave holes');
+      }));
+
     test('after close every call rejects', () =>
       withStore(factory, async (store) => {
         await store.close();

@@ -128,6 +128,16 @@ export interface EventStore {
   stats(tenant: TenantId, sinceUs: InstantUs): Promise<StoreStats>;
   /** The highest `seq` ever committed (0 for a new store). */
   headSeq(): Seq;
+  /**
+   * The highest `seq` committed by anyone sharing this store (other instances included), read
+   * from the store itself; for a store only this process writes, {@link headSeq}.
+   */
+  readHeadSeq(): Promise<Seq>;
+  /**
+   * Stored events of every tenant with `seq > afterSeq`, oldest first, at most `limit`: how a
+   * node fills a gap its bus left. Not for clients: it crosses tenants.
+   */
+  tail(afterSeq: Seq, limit: number): Promise<StoredEvent[]>;
   /** How far deletes have reached in the tenant; see {@link Horizon}. */
   horizon(tenant: TenantId): Promise<Horizon>;
   /** Forgets idempotency keys recorded before `beforeUs`; resolves to how many. */

@@ -236,6 +236,26 @@ export class MemoryEventStore implements EventStore {
     return this.#head;
   }
 
+  readHeadSeq(): Promise<Seq> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#head;
+    });
+  }
+
+  tail(afterSeq: Seq, limit: number): Promise<StoredEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const out: StoredEvent[] = [];
+      for (const e of this.#events) {
+        if (e.seq <= afterSeq) continue;
+        if (out.length >= limit) break;
+        out.push(e);
+      }
+      return out;
+    });
+  }
+
   horizon(tenant: TenantId): Promise<Horizon> {
     return settle(() => {
       this.#assertOpen();

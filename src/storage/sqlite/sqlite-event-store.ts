@@ -509,6 +509,21 @@ export class SqliteEventStore implements EventStore {
     return this.#head;
   }
 
+  readHeadSeq(): Promise<Seq> {
+    return settle(() => {
+      this.#assertOpen();
+      return this.#head;
+    });
+  }
+
+  tail(afterSeq: Seq, limit: number): Promise<StoredEvent[]> {
+    return settle(() => {
+      this.#assertOpen();
+      const rows = this.#statement(`SELECT ${COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as Row[];
+      return rows.map(toEvent);
+    });
+  }
+
   ping(): Promise<void> {
     return settle(() => {
       this.#assertOpen();
