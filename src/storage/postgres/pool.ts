@@ -17,10 +17,11 @@ export interface PostgresOptions {
 
 const INT8_OID = 20;
 
+const parseInt8 = (v: string): number => Number(v);
+const builtinParser = pg.types.getTypeParser as (oid: number, format: string) => unknown;
 const types = {
-  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-    oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format ?? 'text')) as typeof pg.types.getTypeParser,
-};
+  getTypeParser: (oid: number, format?: string): unknown => (oid === INT8_OID ? parseInt8 : builtinParser(oid, format ?? 'text')),
+} as unknown as pg.CustomTypesConfig;
 
 export const SCHEMA_PATTERN = /^[a-z_][a-z0-9_]{0,62}$/;
 

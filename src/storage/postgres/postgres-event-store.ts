@@ -6,7 +6,10 @@
  * draw 7 and 8 and commit 8 first, and a reader tailing by `seq` that sees 8 moves past 7 for
  * good. Here every append takes a transaction-level advisory lock (`APPEND_LOCK`) before it
  * reads the head from `meta`, numbers its events from there and writes the new head, and the
- * lock is released only by its COMMIT (or ROLLBACK). So appends are serialised: a transaction
+ * lock is released only by its COMMIT (or ROLLBACK); the head is read by a statement that
+ * starts after the lock is held (under READ COMMITTED a statement sees what was committed when
+ * it began, so reading it in the statement that waited would see a stale head: the race test
+ * caught exactly that). So appends are serialised: a transaction
  * numbers its events only after the previous one has committed, and `seq` order is commit order
  * across every instance; a reader that has seen `seq` N has every committed event below N
  * visible too. The cost is that commits do not overlap; each instance groups concurrent
@@ -130,11 +133,11 @@ export class PostgresEventStore implements EventStore {
   append(drafts: readonly EventDraft[]): Promise<AppendResult[]> {
     if (drafts.length === 0) return Promise.resolve([]);
     return this.#transaction(async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
+      // A statement of its own: a statement sees the data committed when it *started*, so a
+      // read in the statement that waited for the lock would miss the previous holder's head.
       const meta = await client.query<{ head: number; last_ts: number }>(
-        `SELECT pg_advisory_xact_lock($1),
-                (SELECT value FROM meta WHERE key = 'head_seq') AS head,
-                (SELECT value FROM meta WHERE key = 'last_ts_us') AS last_ts`,
-        [APPEND_LOCK],
+        `SELECT (SELECT value FROM meta WHERE key = 'head_seq') AS head, (SELECT value FROM meta WHERE key = 'last_ts_us') AS last_ts`,
       );
       let head = meta.rows[0]?.head ?? 0;
       let lastTs = meta.rows[0]?.last_ts ?? 0;
@@ -382,7 +385,7 @@ export class PostgresEventStore implements EventStore {
       const seconds = new Map<number, number>();
       for (const g of gone) {
         types.set(g.event_type, (types.get(g.event_type) ?? 0) + 1);
-        seconds.set(Number(g.second), (seconds.get(Number(g.second)) ?? 0) + 1);
+        seconds.set(g.second, (seconds.get(g.second) ?? 0) + 1);
       }
       for (const [type, n] of types) await this.#subtractType(client, tenant, type, n);
       if (seconds.size > 0) {
