@@ -6,6 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { apiKeyIdOf, MemoryApiKeyStore, SqliteApiKeyStore, type ApiKeyStore } from './auth/api-keys.js';
+import { RedisBus } from './bus/redis/redis-bus.js';
+import { PostgresApiKeyStore } from './storage/postgres/postgres-api-key-store.js';
+import { PostgresEventStore } from './storage/postgres/postgres-event-store.js';
 import { CredentialSessions } from './auth/credential-sessions.js';
 import { createAuthenticator } from './auth/authenticator.js';
 import { createJwtVerifier } from './auth/jwt.js';
@@ -81,38 +84,67 @@ function describeConfig(config: Readonly<Config>): Record<string, unknown> {
   return { ...rest, apiKey: masked(apiKey), jwtSecret: masked(jwtSecret) };
 }
 
-/** Scoped API keys live beside the events (the store's migrations created their table). */
-function createKeyStore(config: Readonly<Config>): ApiKeyStore {
-  return config.eventStore === 'sqlite' ? new SqliteApiKeyStore(config.databasePath) : new MemoryApiKeyStore();
+interface Storage {
+  store: EventStore;
+  /** Scoped API keys live beside the events (the store's migrations created their table). */
+  apiKeys: ApiKeyStore;
 }
 
-function createStore(config: Readonly<Config>, newId: IdGenerator | undefined, log: Logger): EventStore {
+async function openStorage(config: Readonly<Config>, newId: IdGenerator | undefined, log: Logger): Promise<Storage> {
+  const ids = newId === undefined ? {} : { newId };
   switch (config.eventStore) {
     case 'sqlite':
-      return new SqliteEventStore({
-        path: config.databasePath,
-        checkpointIntervalMs: config.checkpointIntervalMs,
-        onBackgroundError: (message) => log.warning('background checkpoint failed', { error_message: message }),
-        ...(newId === undefined ? {} : { newId }),
-      });
+      return {
+        store: new SqliteEventStore({
+          path: config.databasePath,
+          checkpointIntervalMs: config.checkpointIntervalMs,
+          onBackgroundError: (message) => log.warning('background checkpoint failed', { error_message: message }),
+          ...ids,
+        }),
+        apiKeys: new SqliteApiKeyStore(config.databasePath),
+      };
     case 'memory':
-      return new MemoryEventStore(newId === undefined ? {} : { newId });
+      return { store: new MemoryEventStore(ids), apiKeys: new MemoryApiKeyStore() };
+    case 'postgres': {
+      const store = await PostgresEventStore.open({ url: config.databaseUrl ?? '', ...(config.databaseSchema === null ? {} : { schema: config.databaseSchema }), ...ids });
+      return { store, apiKeys: new PostgresApiKeyStore(store.pool) };
+    }
   }
 }
 
-export function createApp(config: Readonly<Config>, options: AppOptions = {}): App {
+/** The in-process bus for one instance; Redis (with the store as the record) for several. */
+async function openBus(config: Readonly<Config>, store: EventStore, log: Logger): Promise<{ bus: Bus; ping: (() => Promise<void>) | null }> {
+  const onError = (err: unknown): void => log.error('delivery handler failed', errorFields(err));
+  if (config.redisUrl === null) return { bus: new LocalBus(onError), ping: null };
+  const bus = await RedisBus.open({
+    url: config.redisUrl,
+    prefix: config.redisPrefix,
+    store,
+    onError: (err) => log.warning('bus error', errorFields(err)),
+    onConnection: (up) => (up ? log.info('redis connected') : log.warning('redis connection lost; delivering from the store until it is back')),
+  });
+  return { bus, ping: () => bus.ping() };
+}
+
+export async function createApp(config: Readonly<Config>, options: AppOptions = {}): Promise<App> {
   const log = options.log ?? createLogger(config.logLevel);
   log.info('configuration', describeConfig(config));
   const clock = options.clock ?? systemClock;
-  const store = createStore(config, options.newId, log);
+  const { store, apiKeys } = await openStorage(config, options.newId, log);
   log.info('event store ready', { store: config.eventStore, ...(config.eventStore === 'sqlite' ? { path: config.databasePath } : {}), head_seq: store.headSeq() });
-  const apiKeys = createKeyStore(config);
   const jwtConfigured = config.jwtSecret !== null || config.jwtPublicKey !== null;
   const jwt = jwtConfigured
     ? createJwtVerifier({ secret: config.jwtSecret, publicKey: config.jwtPublicKey, issuer: config.jwtIssuer ?? '', audience: config.jwtAudience ?? '' })
     : null;
   const authenticate = createAuthenticator({ requireAuth: config.requireAuth, sharedKey: config.apiKey, apiKeys, jwt });
-  const bus: Bus = new LocalBus((err) => log.error('delivery handler failed', errorFields(err)));
+  let bus: Bus;
+  let busPing: (() => Promise<void>) | null;
+  try {
+    ({ bus, ping: busPing } = await openBus(config, store, log));
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
   const counters = new PipelineCounters();
   const limits = { maxPayloadKeys: config.maxPayloadKeys, maxPayloadBytes: config.maxPayloadBytes, maxPayloadDepth: config.maxPayloadDepth };
   const ingest = new IngestService({ store, bus, validate: createEventValidator(limits), counters, clock, ephemeralTypes: new Set(config.ephemeralEventTypes) });
@@ -165,7 +197,7 @@ export function createApp(config: Readonly<Config>, options: AppOptions = {}): A
     ...sse.routes,
     ...privacyRoutes({ store, clock, log }),
     ...keyRoutes({ apiKeys, clock, log, onRevoked: (tenant, actor) => sessions.revoke(tenant, actor) }),
-    ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log }),
+    ...statsRoutes({ store, subscriptions, ingest, counters, clock, version: VERSION, log, busPing }),
   ];
   const routes = [...apiRoutes, ...docsRoutes(() => buildOpenApi(apiRoutes, VERSION, config.requireAuth))];
   const http = new HttpServer({

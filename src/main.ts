@@ -7,7 +7,7 @@ import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config/load.js';
 import { createLogger, errorFields } from './log/logger.js';
 
-function main(): void {
+async function main(): Promise<void> {
   let config;
   try {
     config = loadConfig();
@@ -19,7 +19,13 @@ function main(): void {
     throw err;
   }
   const log = createLogger(config.logLevel);
-  const app = createApp(config, { log });
+  let app;
+  try {
+    app = await createApp(config, { log });
+  } catch (err) {
+    log.error('could not start', errorFields(err));
+    process.exit(1);
+  }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (++signals > 1) {
@@ -43,4 +49,4 @@ function main(): void {
   });
 }
 
-main();
+void main();

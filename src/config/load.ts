@@ -29,6 +29,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>> = p
   }
   const config = { ...out, ...overrides } as Config;
   if (problems.length === 0) {
+    if (config.databaseUrl !== null) {
+      if (env['EVENT_STORE'] !== undefined && config.eventStore !== 'postgres') problems.push(`EVENT_STORE: ${config.eventStore} conflicts with DATABASE_URL, which selects postgres`);
+      config.eventStore = 'postgres';
+    } else if (config.eventStore === 'postgres') problems.push('DATABASE_URL: EVENT_STORE=postgres needs DATABASE_URL');
+    if (config.redisUrl !== null && config.eventStore !== 'postgres') {
+      problems.push('REDIS_URL: several instances need a shared store; set DATABASE_URL too');
+    }
     if (config.jwtSecret !== null && config.jwtPublicKey !== null) problems.push('JWT_PUBLIC_KEY: set either JWT_SECRET or JWT_PUBLIC_KEY, not both');
     if ((config.jwtSecret !== null || config.jwtPublicKey !== null) && (config.jwtIssuer === null || config.jwtAudience === null)) {
       problems.push('JWT_ISSUER: JWT_ISSUER and JWT_AUDIENCE must both be set when JWTs are configured');

@@ -13,7 +13,11 @@ import type { LogLevel } from '../log/logger.js';
 export interface Config {
   host: string;
   port: number;
-  eventStore: 'sqlite' | 'memory';
+  eventStore: 'sqlite' | 'memory' | 'postgres';
+  databaseUrl: string | null;
+  databaseSchema: string | null;
+  redisUrl: string | null;
+  redisPrefix: string;
   databasePath: string;
   checkpointIntervalMs: number;
   corsOrigins: readonly string[];
@@ -104,9 +108,31 @@ export const SETTINGS = [
     key: 'eventStore',
     env: 'EVENT_STORE',
     default: 'sqlite',
-    doc: '`sqlite` (durable, at DATABASE_PATH) or `memory` (lost on exit)',
-    parse: (r) => (r === 'sqlite' || r === 'memory' ? r : { error: `must be sqlite or memory, got '${r}'` }),
+    doc: '`sqlite` (durable, at DATABASE_PATH), `memory` (lost on exit), or `postgres` (at DATABASE_URL; chosen by setting DATABASE_URL)',
+    parse: (r) => (r === 'sqlite' || r === 'memory' || r === 'postgres' ? r : { error: `must be sqlite, memory or postgres, got '${r}'` }),
   }),
+  setting({
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    default: '',
+    doc: '`postgres://user@host:port/database`: store events in PostgreSQL, shared by every instance (see docs/scale-out.md); empty: SQLite',
+    parse: (r) => (r === '' ? null : /^postgres(ql)?:\/\//.test(r) ? r : { error: 'must be a postgres:// URL' }),
+  }),
+  setting({
+    key: 'databaseSchema',
+    env: 'DATABASE_SCHEMA',
+    default: '',
+    doc: 'PostgreSQL schema for the tables (created when missing); empty: the server\'s search path',
+    parse: (r) => (r === '' ? null : /^[a-z_][a-z0-9_]{0,62}$/.test(r) ? r : { error: 'must be a lowercase SQL identifier' }),
+  }),
+  setting({
+    key: 'redisUrl',
+    env: 'REDIS_URL',
+    default: '',
+    doc: '`redis://host:port`: fan events out between instances through Redis and share rate limits (needs DATABASE_URL); empty: one instance',
+    parse: (r) => (r === '' ? null : /^rediss?:\/\//.test(r) ? r : { error: 'must be a redis:// URL' }),
+  }),
+  setting({ key: 'redisPrefix', env: 'REDIS_PREFIX', default: 'rep', doc: 'Prefix of the Redis channel and keys; instances of one cluster share it', parse: (r) => (/^[A-Za-z0-9_.:-]{1,64}$/.test(r) ? r : { error: 'must be 1 to 64 of A-Z a-z 0-9 _ . : -' }) }),
   setting({ key: 'databasePath', env: 'DATABASE_PATH', default: './data/events.db', doc: 'SQLite file; its folder is created, the file gets mode 600', parse: (r) => (r.trim() === '' ? { error: 'must not be empty' } : r) }),
   setting({
     key: 'checkpointIntervalMs',

@@ -31,7 +31,7 @@ export const TEST_ENV: Record<string, string> = {
 export async function startServer(env: Record<string, string> = {}, options: AppOptions = {}): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'rep-test-'));
   const config: Readonly<Config> = loadConfig({ ...TEST_ENV, DATABASE_PATH: join(dir, 'events.db'), ...env });
-  const app = createApp(config, { log: createLogger(config.logLevel, () => undefined), ...options });
+  const app = await createApp(config, { log: createLogger(config.logLevel, () => undefined), ...options });
   const { port } = await app.listen();
   return {
     app,

@@ -30,6 +30,8 @@ export interface StatsRoutesDeps {
   clock: Clock;
   version: string;
   log: Logger;
+  /** Pings the cross-instance bus (Redis), when there is one. */
+  busPing: (() => Promise<void>) | null;
 }
 
 export function statsRoutes(deps: StatsRoutesDeps): Route[] {
@@ -120,15 +122,30 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
       scope: null,
       body: false,
       documented: true,
-      doc: { summary: 'Readiness: storage reachable', tags: ['health'], responses: { '200': { description: 'Ready' }, '503': { description: 'Storage unusable' } } },
+      doc: {
+        summary: 'Readiness: storage reachable (and Redis, when configured: reported, but an instance without Redis still serves, from the store)',
+        tags: ['health'],
+        responses: { '200': { description: 'Ready' }, '503': { description: 'Storage unusable' } },
+      },
       handle: async () => {
-        try {
-          await deps.store.ping();
-          return json(200, { ready: true, database: 'connected', router: router() });
-        } catch (err) {
-          deps.log.warning('readiness check failed', errorFields(err));
-          return json(503, { ready: false, database: 'unavailable', router: router() });
-        }
+        const busPing = deps.busPing;
+        const [db, redis] = await Promise.all([
+          deps.store.ping().then(
+            () => 'connected',
+            (err: unknown) => {
+              deps.log.warning('readiness check failed', errorFields(err));
+              return 'unavailable';
+            },
+          ),
+          busPing === null
+            ? Promise.resolve(undefined)
+            : busPing().then(
+                () => 'connected',
+                () => 'unavailable',
+              ),
+        ]);
+        const ready = db === 'connected';
+        return json(ready ? 200 : 503, { ready, database: db, ...(redis === undefined ? {} : { redis }), router: router() });
       },
     },
   ];
