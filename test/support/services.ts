@@ -11,12 +11,13 @@ export const POSTGRES_URL = process.env['TEST_POSTGRES_URL'] ?? 'postgres://post
 export const REDIS_URL = process.env['TEST_REDIS_URL'] ?? 'redis://127.0.0.1:6379';
 const REQUIRED = process.env['REQUIRE_SERVICES'] === 'true';
 
-async function reachable(check: () => Promise<void>, name: string): Promise<string | undefined> {
+async function reachable(check: () => Promise<void>, name: string, quiet = false): Promise<string | undefined> {
   try {
     await check();
     return undefined;
   } catch (err) {
     const reason = `${name} is not reachable (${err instanceof Error ? err.message : String(err)})`;
+    if (quiet) return reason;
     if (REQUIRED) throw new Error(`${reason}, and REQUIRE_SERVICES=true: these tests must run here`);
     process.stdout.write(`# skipping: ${reason}\n`);
     return reason;
@@ -33,7 +34,7 @@ export function postgresMissing(): Promise<string | undefined> {
 }
 
 /** Undefined when Redis answers PING; otherwise why the tests skip (or throws under REQUIRE_SERVICES). */
-export function redisMissing(url = REDIS_URL): Promise<string | undefined> {
+export function redisMissing(url = REDIS_URL, options: { quiet?: boolean } = {}): Promise<string | undefined> {
   return reachable(
     () =>
       new Promise<void>((resolve, reject) => {
@@ -49,6 +50,7 @@ export function redisMissing(url = REDIS_URL): Promise<string | undefined> {
         });
       }),
     `Redis at ${url}`,
+    options.quiet === true,
   );
 }
 
