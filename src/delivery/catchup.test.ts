@@ -112,3 +112,30 @@ test('catch-up: a replay waits for the socket to drain instead of filling the qu
   assert.equal(sink.events.length, 40);
   assert.equal(sink.caughtUp.length, 1);
 });
+
+test('catch-up in a cluster: events the store holds but delivery has not reached yet come once, live, after the replay', async () => {
+  const { store, service, commit } = racingSetup({ maxEvents: 1000, maxBytes: 1e9, pageSize: 5 });
+  await commit(10);
+  // Another instance committed 11..15: in the store, not yet brought by the bus.
+  const later = (await store.append(Array.from({ length: 5 }, (_, i) => draft(100 + i)))).map((r) => (r as { event: LiveEvent }).event);
+  const sink = new RecordingSink();
+  service.open(sink, TENANT, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'seq', seq: 3 });
+  for (let i = 0; i < 50 && sink.caughtUp.length === 0; i++) await settle();
+  assert.deepEqual(sink.events.map((e) => e.seq), [4, 5, 6, 7, 8, 9, 10], 'the replay stops at what delivery has handed on');
+  assert.deepEqual(sink.caughtUp.map((c) => c.seq), [10]);
+  service.deliver(later);
+  assert.deepEqual(sink.events.map((e) => e.seq), [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15], 'then live, once each');
+});
+
+test('catch-up in a cluster: a position beyond this instance\'s delivery but in the store is waited for, not reset', async () => {
+  const { store, service, commit } = racingSetup({ maxEvents: 1000, maxBytes: 1e9, pageSize: 5 });
+  await commit(4);
+  const later = (await store.append(Array.from({ length: 3 }, (_, i) => draft(100 + i)))).map((r) => (r as { event: LiveEvent }).event);
+  const sink = new RecordingSink();
+  service.open(sink, TENANT, { eventTypes: new Set(), sessionId: 's', userId: null }, { kind: 'seq', seq: 6 });
+  await new Promise((r) => setTimeout(r, 20));
+  service.deliver(later);
+  for (let i = 0; i < 100 && sink.caughtUp.length === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  assert.ok(!sink.out.some((m) => m.includes('"reset"')), 'no reset');
+  assert.deepEqual(sink.events.map((e) => e.seq), [7]);
+});

@@ -30,7 +30,7 @@ import type { Subscription } from './router.js';
 export type ResetReason = 'history_deleted' | 'cursor_ahead';
 
 export interface CatchupDeps {
-  store: Pick<EventStore, 'query' | 'horizon'>;
+  store: Pick<EventStore, 'query' | 'horizon' | 'readHeadSeq'>;
   /** The highest `seq` handed to delivery so far (the bus's position). */
   head: () => Seq;
   pageSize: number;
@@ -112,6 +112,10 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
       c.cursor = deps.head();
       break;
     case 'seq':
+      // A position another instance handed out may be ahead of this one's delivery for a
+      // moment: wait for delivery to reach it rather than call it ahead.
+      if (from.seq > deps.head() && from.seq <= (await deps.store.readHeadSeq())) await reached(deps, from.seq, stopped);
+      if (stopped()) return;
       if (from.seq > deps.head()) reset = 'cursor_ahead';
       else if (from.seq < horizon.purgedSeq) reset = 'history_deleted';
       c.cursor = reset === undefined ? from.seq : horizon.purgedSeq;
@@ -144,6 +148,9 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
       sessionId: filter.sessionId ?? undefined,
       userId: filter.userId ?? undefined,
       afterSeq: c.cursor,
+      // Never past what delivery has handed on: in a cluster the store may hold events this
+      // instance has not delivered yet; those arrive live, and are held like any other.
+      beforeSeq: deps.head() + 1,
       sinceUs,
       order: 'asc',
       limit: deps.pageSize,
@@ -170,6 +177,15 @@ export async function runCatchup(sub: Subscription, c: Catchup, from: StartPosit
   sub.catchup = undefined;
   send('caught_up', { type: 'caught_up', seq: Math.max(c.cursor, deps.head()) });
 }
+
+/** Waits (a few seconds at most) until delivery has handed on `seq`. */
+async function reached(deps: CatchupDeps, seq: Seq, stopped: () => boolean): Promise<void> {
+  const deadline = Date.now() + HEAD_WAIT_MS;
+  while (deps.head() < seq && !stopped() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+}
+
+/** Longest wait for this instance's delivery to reach a position another instance handed out. */
+const HEAD_WAIT_MS = 5_000;
 
 /**
  * Writes one page of stored events, corked so a page costs a few writes rather than one per
