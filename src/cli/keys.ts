@@ -8,7 +8,9 @@
  *   revoke <key id>                                               stops it working at once
  */
 import { parseArgs } from 'node:util';
-import { mintApiKey, SqliteApiKeyStore } from '../auth/api-keys.js';
+import { mintApiKey, SqliteApiKeyStore, type ApiKeyStore } from '../auth/api-keys.js';
+import { PostgresApiKeyStore } from '../storage/postgres/postgres-api-key-store.js';
+import { PostgresEventStore } from '../storage/postgres/postgres-event-store.js';
 import { keyToWire, parseNewKey } from '../auth/key-requests.js';
 import { DEFAULT_TENANT, SCOPES } from '../auth/principal.js';
 import { systemClock } from '../clock.js';
@@ -20,7 +22,7 @@ const USAGE = `Usage: npm run keys -- <command>
                                              create a key (default tenant: ${DEFAULT_TENANT}); it is printed once
   list                                       list keys (ids, names, scopes; never secrets)
   revoke <key id>                            revoke a key
-The database is DATABASE_PATH (default ./data/events.db).`;
+The database is DATABASE_URL (PostgreSQL) when set, else DATABASE_PATH (default ./data/events.db).`;
 
 class UsageError extends Error {}
 
@@ -36,10 +38,17 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
     return;
   }
   const config = loadConfig();
-  if (config.eventStore !== 'sqlite') throw new UsageError('EVENT_STORE=memory keeps keys in the server process only: use the admin API (POST /api/v1/admin/keys)');
+  if (config.eventStore === 'memory') throw new UsageError('EVENT_STORE=memory keeps keys in the server process only: use the admin API (POST /api/v1/admin/keys)');
   // Opening the event store applies any pending migrations, the key table's included.
-  await new SqliteEventStore({ path: config.databasePath, checkpointIntervalMs: 0 }).close();
-  const keys = new SqliteApiKeyStore(config.databasePath);
+  let keys: ApiKeyStore;
+  let pg: PostgresEventStore | undefined;
+  if (config.databaseUrl !== null) {
+    pg = await PostgresEventStore.open({ url: config.databaseUrl, ...(config.databaseSchema === null ? {} : { schema: config.databaseSchema }), maxConnections: 1 });
+    keys = new PostgresApiKeyStore(pg.pool);
+  } else {
+    await new SqliteEventStore({ path: config.databasePath, checkpointIntervalMs: 0 }).close();
+    keys = new SqliteApiKeyStore(config.databasePath);
+  }
   try {
     switch (command) {
       case 'create': {
@@ -66,6 +75,7 @@ async function run(argv: string[], out: (line: string) => void): Promise<void> {
     }
   } finally {
     await keys.close();
+    await pg?.close();
   }
 }
 

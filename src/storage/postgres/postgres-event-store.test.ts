@@ -108,3 +108,29 @@ describe('postgres: seq is commit order', { skip: missing }, () => {
     }
   });
 });
+
+describe('postgres: commands', { skip: missing }, () => {
+  test('npm run migrate applies pending migrations once; the keys command works on PostgreSQL', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const run = promisify(execFile);
+    const schema = freshSchema('cmd');
+    const env = { ...process.env, DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: schema };
+    const root = new URL('../../../', import.meta.url).pathname;
+    try {
+      assert.match((await run(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], { cwd: root, env })).stdout, /applied migrations 1/);
+      assert.match((await run(process.execPath, ['--import', 'tsx', 'src/cli/migrate.ts'], { cwd: root, env })).stdout, /schema up to date/);
+      const created = await run(process.execPath, ['--import', 'tsx', 'src/cli/keys.ts', 'create', '--name', 'svc', '--scopes', 'read', '--tenant', 'district-9'], { cwd: root, env });
+      const id = (JSON.parse(created.stdout.slice(0, created.stdout.lastIndexOf('}') + 1)) as { id: string }).id;
+      const store = await PostgresEventStore.open({ url: POSTGRES_URL, schema });
+      try {
+        const rows = (await store.pool.query<{ tenant: string }>('SELECT tenant FROM api_keys WHERE id = $1', [id])).rows;
+        assert.deepEqual(rows, [{ tenant: 'district-9' }]);
+      } finally {
+        await store.close();
+      }
+    } finally {
+      await dropSchema(schema);
+    }
+  });
+});
