@@ -2,6 +2,7 @@
  * @module http/rest/stats
  * `/stats`, `/event-types`, `/health` and `/readiness`.
  */
+import { hostname } from 'node:os';
 import { Type } from '@sinclair/typebox';
 import { EVENT_TYPE_DESCRIPTIONS } from '../../../protocol/event-types.js';
 import type { Clock } from '../../clock.js';
@@ -33,6 +34,15 @@ export interface StatsRoutesDeps {
   /** Pings the cross-instance bus (Redis), when there is one. */
   busPing: (() => Promise<void>) | null;
 }
+
+/** This process, as `/stats` names it: host and process id. */
+const INSTANCE = `${hostname()}:${String(process.pid)}`;
+
+/** Which `/stats` figures come from the shared store, and which from this instance alone. */
+const FIGURE_SCOPES = {
+  cluster_wide: ['total_events', 'events_last_hour', 'by_type', 'head_seq'],
+  this_instance: ['router', 'throughput', 'events_accepted', 'events_ephemeral', 'delivered', 'replayed', 'dropped', 'slow_consumer_disconnects', 'active_publishers', 'uptime_seconds'],
+} as const;
 
 export function statsRoutes(deps: StatsRoutesDeps): Route[] {
   const router = () => ({ active_subscribers: deps.subscriptions.active, queue_size: deps.subscriptions.queued + deps.ingest.pending });
@@ -84,7 +94,10 @@ export function statsRoutes(deps: StatsRoutesDeps): Route[] {
           slow_consumer_disconnects: c.slowConsumerDisconnects,
           active_publishers: c.activePublishers,
           uptime_seconds: c.uptimeSeconds,
-          head_seq: deps.store.headSeq(),
+          head_seq: await deps.store.readHeadSeq(),
+          instance: INSTANCE,
+          // With several instances on one store, say which figures are whose.
+          figures: FIGURE_SCOPES,
         });
       },
     },
