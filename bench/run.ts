@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EVENT_TYPES } from '../protocol/event-types.js';
 import { populate } from './lib/populate.js';
+import { dropSchema, freshSchema, POSTGRES_URL, postgresMissing, REDIS_URL, redisMissing } from '../test/support/services.js';
 import { ROOT, runClient, startProcess, type Proc } from './lib/procs.js';
 
 const quick = process.argv.includes('--quick');
@@ -55,6 +56,20 @@ async function withServer<T>(kind: Parameters<typeof startProcess>[0], fn: (p: P
     return await fn(p);
   } finally {
     await p.stop();
+  }
+}
+
+/** `n` instances of ours on a fresh PostgreSQL schema, sharing Redis; started one after another. */
+async function withCluster<T>(n: number, fn: (nodes: Proc[]) => Promise<T>): Promise<T> {
+  const schema = freshSchema('bench');
+  const env = { DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: schema, REDIS_URL, REDIS_PREFIX: schema };
+  const nodes: Proc[] = [];
+  try {
+    for (let i = 0; i < n; i++) nodes.push(await startProcess('ours', freshDb(), env));
+    return await fn(nodes);
+  } finally {
+    await Promise.all(nodes.map((p) => p.stop()));
+    await dropSchema(schema);
   }
 }
 
@@ -172,6 +187,33 @@ const scenarios: { name: string; run: () => Promise<void> }[] = [
         const floor = await withServer('floor-ws', (p) => runClient<R>('replay', args(p.wsUrl)), db);
         record(v.name, 'events/s', ours.eventsPerSecond, floor.eventsPerSecond);
       }
+    },
+  },
+  {
+    name: 'cluster',
+    run: async () => {
+      const missing = (await postgresMissing()) ?? (await redisMissing());
+      if (missing !== undefined) {
+        log(`cluster scenarios skipped: ${missing}`);
+        return;
+      }
+      type Ingest = { eventsPerSecond: number };
+      const ingestArgs = (wsUrls: string[]) => ({ wsUrl: wsUrls[0], wsUrls, connections: 12, seconds: SECONDS, window: 200 });
+      // The floor: a bare ws server doing the same durable, globally ordered PostgreSQL insert.
+      const floorSchema = freshSchema('bench_floor');
+      const floor = await withServer('floor-ws-postgres', (p) => runClient<Ingest>('ws-publish', ingestArgs([p.wsUrl])), freshDb(), { DATABASE_URL: POSTGRES_URL, DATABASE_SCHEMA: floorSchema });
+      await dropSchema(floorSchema);
+      for (const n of [1, 2, 3]) {
+        const ours = await withCluster(n, (nodes) => runClient<Ingest>('ws-publish', ingestArgs(nodes.map((p) => p.wsUrl))));
+        record(`Cluster ingest on PostgreSQL + Redis, ${n} instance${n > 1 ? 's' : ''}, WS pipelined, 12 connections`, 'acked events/s', ours.eventsPerSecond, floor.eventsPerSecond);
+      }
+      type Latency = { p50: number; p99: number; p999: number };
+      const latency = await withCluster(2, ([a, b]) =>
+        runClient<Latency>('latency', { wsUrl: (b as Proc).wsUrl, publishWsUrl: (a as Proc).wsUrl, subscribers: 100, rate: 1000, seconds: SECONDS }),
+      );
+      const name = 'Cluster: publish on A → deliver on B at 1,000 events/s, 100 subscribers';
+      record(name, 'p50 ms', latency.p50, null, 'lower');
+      record(name, 'p99 ms', latency.p99, null, 'lower');
     },
   },
   {

@@ -2,7 +2,7 @@
  * Publish → deliver latency, open loop: events are published over WebSocket at a fixed rate on
  * a schedule, each carrying its scheduled send time; every subscriber records receive time
  * minus scheduled time, so a stalled server shows up in full (no coordinated omission).
- * Args: {wsUrl, subscribers, rate, seconds}. Prints {p50, p99, p999, samples, sent}.
+ * Args: {wsUrl, subscribers, rate, seconds, publishWsUrl?}. Prints {p50, p99, p999, samples, sent}.
  */
 import type { WebSocket } from 'ws';
 import { openSocket } from '../lib/ws.js';
@@ -10,6 +10,8 @@ import { Samples } from '../lib/percentiles.js';
 
 interface Args {
   wsUrl: string;
+  /** Publish here instead (another instance of a cluster); subscribers stay on `wsUrl`. */
+  publishWsUrl?: string;
   subscribers: number;
   rate: number;
   seconds: number;
@@ -36,7 +38,7 @@ for (let s = 0; s < args.subscribers; s++) {
     if (t >= measureFrom) samples.add(now - t);
   });
 }
-const pub = await open('/ws/publish');
+const pub = await openSocket(`${args.publishWsUrl ?? args.wsUrl}/ws/publish`);
 const start = performance.now() + 50;
 measureFrom = start + WARMUP_MS;
 const total = Math.floor(args.rate * (args.seconds + WARMUP_MS / 1000));

@@ -1,6 +1,7 @@
 /**
  * Pipelined WebSocket ingest: each connection keeps `window` events in flight and counts acks.
- * Args: {wsUrl, connections, seconds, window}. Prints {eventsPerSecond, acked, errors}.
+ * Args: {wsUrl, connections, seconds, window, wsUrls?}: with `wsUrls` (several instances), the
+ * connections are spread over them in turn. Prints {eventsPerSecond, acked, errors}.
  */
 import { openSocket } from '../lib/ws.js';
 import { sampleEvent } from '../lib/event.js';
@@ -10,6 +11,7 @@ interface Args {
   connections: number;
   seconds: number;
   window: number;
+  wsUrls?: string[];
 }
 const args = JSON.parse(process.argv[2] ?? '{}') as Args;
 const frames = Array.from({ length: 1000 }, (_, i) => JSON.stringify(sampleEvent(i)));
@@ -18,7 +20,7 @@ let errors = 0;
 let running = true;
 
 const sockets = await Promise.all(
-  Array.from({ length: args.connections }, () => openSocket(`${args.wsUrl}/ws/publish`)),
+  Array.from({ length: args.connections }, (_, i) => openSocket(`${args.wsUrls?.[i % args.wsUrls.length] ?? args.wsUrl}/ws/publish`)),
 );
 const start = performance.now();
 let sent = 0;

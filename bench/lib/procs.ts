@@ -29,11 +29,10 @@ export const BENCH_ENV: Record<string, string> = {
   PORT: '0',
 };
 
-export async function startProcess(kind: 'ours' | 'floor-http' | 'floor-ws', databasePath: string, env: Record<string, string> = {}): Promise<Proc> {
-  const args =
-    kind === 'ours'
-      ? ['dist/src/main.js']
-      : ['--import', 'tsx', kind === 'floor-http' ? 'bench/floor/http-sqlite.ts' : 'bench/floor/ws.ts'];
+const FLOORS = { 'floor-http': 'bench/floor/http-sqlite.ts', 'floor-ws': 'bench/floor/ws.ts', 'floor-ws-postgres': 'bench/floor/ws-postgres.ts' } as const;
+
+export async function startProcess(kind: 'ours' | keyof typeof FLOORS, databasePath: string, env: Record<string, string> = {}): Promise<Proc> {
+  const args = kind === 'ours' ? ['dist/src/main.js'] : ['--import', 'tsx', FLOORS[kind]];
   const proc = spawn(process.execPath, args, {
     cwd: ROOT,
     env: { ...process.env, ...BENCH_ENV, LOG_LEVEL: 'info', DATABASE_PATH: databasePath, ...env },

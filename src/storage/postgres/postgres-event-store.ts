@@ -62,6 +62,13 @@ interface Row {
 }
 
 const COLUMNS = 'seq, id, tenant, event_type, session_id, user_id, ts_us, body';
+/**
+ * How an append opens, in one round trip: BEGIN, the append lock, then the head and latest
+ * timestamp read by a statement of their own. Each statement sees what was committed when it
+ * started, so the read comes after the lock is held; read in the statement that waited for the
+ * lock, the head would be stale (the race test caught exactly that).
+ */
+const APPEND_OPENING = `BEGIN; SELECT pg_advisory_xact_lock(${String(APPEND_LOCK)}); SELECT (SELECT value FROM meta WHERE key = 'head_seq') AS head, (SELECT value FROM meta WHERE key = 'last_ts_us') AS last_ts`;
 const MAX_ID_ATTEMPTS = 10;
 
 export class PostgresEventStore implements EventStore {
@@ -100,7 +107,11 @@ export class PostgresEventStore implements EventStore {
   }
 
   /** Runs `fn` in a transaction; any failure is STORAGE_UNAVAILABLE unless it is already ours. */
-  async #transaction<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /**
+   * Runs `fn` in a transaction. `opening` is sent as one simple query (several statements, one
+   * round trip) and starts with BEGIN; `fn` gets the result of each of its statements.
+   */
+  async #transaction<T>(fn: (client: pg.PoolClient, opened: pg.QueryResult[]) => Promise<T>, opening = 'BEGIN'): Promise<T> {
     this.#assertOpen();
     let client: pg.PoolClient;
     try {
@@ -109,8 +120,8 @@ export class PostgresEventStore implements EventStore {
       throw unavailable(err);
     }
     try {
-      await client.query('BEGIN');
-      const result = await fn(client);
+      const opened = (await client.query(opening)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const result = await fn(client, Array.isArray(opened) ? opened : [opened]);
       await client.query('COMMIT');
       return result;
     } catch (err) {
@@ -132,15 +143,10 @@ export class PostgresEventStore implements EventStore {
 
   append(drafts: readonly EventDraft[]): Promise<AppendResult[]> {
     if (drafts.length === 0) return Promise.resolve([]);
-    return this.#transaction(async (client) => {
-      await client.query('SELECT pg_advisory_xact_lock($1)', [APPEND_LOCK]);
-      // A statement of its own: a statement sees the data committed when it *started*, so a
-      // read in the statement that waited for the lock would miss the previous holder's head.
-      const meta = await client.query<{ head: number; last_ts: number }>(
-        `SELECT (SELECT value FROM meta WHERE key = 'head_seq') AS head, (SELECT value FROM meta WHERE key = 'last_ts_us') AS last_ts`,
-      );
-      let head = meta.rows[0]?.head ?? 0;
-      let lastTs = meta.rows[0]?.last_ts ?? 0;
+    return this.#transaction(async (client, opened) => {
+      const meta = (opened[2] as pg.QueryResult<{ head: number; last_ts: number }> | undefined)?.rows[0];
+      let head = meta?.head ?? 0;
+      let lastTs = meta?.last_ts ?? 0;
 
       // Idempotency keys already recorded (earlier commits), then those of this batch.
       const scoped = drafts.map((d) => (d.idempotency === undefined ? null : scopedKey(d.tenant, d.idempotency.key)));
@@ -237,7 +243,7 @@ export class PostgresEventStore implements EventStore {
       );
       if (this.#beforeCommit !== undefined) await this.#beforeCommit();
       return { out: out as AppendResult[], head };
-    }).then(({ out, head }) => {
+    }, APPEND_OPENING).then(({ out, head }) => {
       if (head > this.#head) this.#head = head;
       return out;
     });
