@@ -6,7 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { apiKeyIdOf, MemoryApiKeyStore, SqliteApiKeyStore, type ApiKeyStore } from './auth/api-keys.js';
+import { Redis } from 'ioredis';
 import { RedisBus } from './bus/redis/redis-bus.js';
+import { SharedRateLimits } from './limits/shared-rate-limits.js';
 import { PostgresApiKeyStore } from './storage/postgres/postgres-api-key-store.js';
 import { PostgresEventStore } from './storage/postgres/postgres-event-store.js';
 import { CredentialSessions } from './auth/credential-sessions.js';
@@ -173,6 +175,13 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
   pruneKeys.unref();
   const unsubscribeBus = bus.onEvents(subscriptions.deliver);
   const rateLimiter = new RateLimiter({ publish: config.rateLimitPublish, query: config.rateLimitQuery, admin: config.rateLimitAdmin });
+  // With several instances, one allowance per client across all of them.
+  const limitsRedis = config.redisUrl === null ? null : new Redis(config.redisUrl, { maxRetriesPerRequest: 1, enableOfflineQueue: false, retryStrategy: (n) => Math.min(50 * n, 1_000) });
+  limitsRedis?.on('error', () => undefined);
+  const sharedLimits =
+    limitsRedis === null
+      ? null
+      : new SharedRateLimits(rateLimiter, { redis: limitsRedis, prefix: config.redisPrefix, onError: (err) => log.debug('sharing rate limits failed', errorFields(err)) });
 
   const sessions = new CredentialSessions();
   const recheckKeys = setInterval(() => {
@@ -245,6 +254,8 @@ export async function createApp(config: Readonly<Config>, options: AppOptions = 
         clearInterval(pruneKeys);
         clearInterval(retention);
         clearInterval(recheckKeys);
+        sharedLimits?.close();
+        limitsRedis?.disconnect();
         http.stopAccepting();
         await ingest.stop();
         await sse.closeAll(Math.max(0, deadline - Date.now()));

@@ -26,6 +26,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 export class RateLimiter {
   readonly #limits: Readonly<Record<RateClass, RateLimit | null>>;
   readonly #buckets = new Map<string, Bucket>();
+  /** Tokens taken since the last {@link takeConsumed}, by bucket (kept only when shared). */
+  readonly #consumed = new Map<string, number>();
+  #shared = false;
   readonly #now: () => number;
   #lastSweep: number;
 
@@ -53,9 +56,46 @@ export class RateLimiter {
     }
     if (b.tokens >= n) {
       b.tokens -= n;
+      if (this.#shared) this.#consumed.set(key, (this.#consumed.get(key) ?? 0) + n);
       return { ok: true };
     }
     return { ok: false, retryAfterSeconds: Math.max(1, Math.ceil((n - b.tokens) / ratePerMs / 1000)) };
+  }
+
+  /**
+   * Sharing with other instances (limits/shared-rate-limits.ts): from now on, what this
+   * instance takes is kept for {@link takeConsumed}, and other instances' use arrives through
+   * {@link debit}.
+   */
+  share(): void {
+    this.#shared = true;
+  }
+
+  /** Tokens taken per bucket since the last call, keyed `<class> <client>`; clears them. */
+  takeConsumed(): Map<string, number> {
+    const out = new Map(this.#consumed);
+    this.#consumed.clear();
+    return out;
+  }
+
+  /**
+   * Takes `n` tokens other instances used from the bucket `key` (as {@link takeConsumed} names
+   * it). A bucket may go below zero by at most one window's worth: it then refills from there.
+   */
+  debit(key: string, n: number): void {
+    const limit = this.#limits[key.slice(0, key.indexOf(' ')) as RateClass];
+    if (limit === null || n <= 0) return;
+    const now = this.#now();
+    const b = this.#buckets.get(key) ?? { tokens: limit.count, updatedMs: now };
+    b.tokens = Math.min(limit.count, b.tokens + (now - b.updatedMs) * (limit.count / limit.windowMs));
+    b.updatedMs = now;
+    b.tokens = Math.max(-limit.count, b.tokens - n);
+    this.#buckets.set(key, b);
+  }
+
+  /** The window of a bucket's class, in ms (null: unlimited). */
+  windowOf(key: string): number | null {
+    return this.#limits[key.slice(0, key.indexOf(' ')) as RateClass]?.windowMs ?? null;
   }
 
   #sweep(now: number): void {
