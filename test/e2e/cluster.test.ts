@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
 import { startChildServer, type ChildServer } from '../support/child-server.js';
-import { dropSchema, freshSchema, POSTGRES_URL, postgresMissing, REDIS_URL, redisMissing } from '../support/services.js';
+import { dropSchema, freePort, freshSchema, POSTGRES_URL, postgresMissing, REDIS_URL, redisMissing } from '../support/services.js';
 import { subscribe, TestSocket } from '../support/ws-client.js';
 
 const missing = (await postgresMissing()) ?? (await redisMissing());
@@ -176,12 +176,15 @@ describe('cluster: 2 instances on PostgreSQL and Redis', { skip: missing }, () =
   });
 
   test('Redis restarted mid-run: subscribers on both instances are caught up within 2 s of its return, nothing missing', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const redisArgs = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'];
     let redis = spawn('redis-server', redisArgs, { stdio: 'ignore' });
     const url = `redis://127.0.0.1:${port}`;
     const waitRedis = async (): Promise<void> => {
-      for (let i = 0; i < 100 && (await redisMissing(url, { quiet: true })) !== undefined; i++) await new Promise((r) => setTimeout(r, 50));
+      for (let i = 0; (await redisMissing(url, { quiet: true })) !== undefined; i++) {
+        if (i > 200) throw new Error(`the private redis-server on port ${String(port)} did not start`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
     };
     await waitRedis();
     const { nodes, stop } = await cluster(2, url);

@@ -66,3 +66,17 @@ export async function dropSchema(schema: string): Promise<void> {
     await c.end();
   }
 }
+
+/** A TCP port free on 127.0.0.1 right now (for a private server a test starts). */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { describe, test } from 'node:test';
-import { REDIS_URL, redisMissing } from '../../../test/support/services.js';
+import { freePort, REDIS_URL, redisMissing } from '../../../test/support/services.js';
 import { appendAll, draft } from '../../storage/event-store.contract.js';
 import { MemoryEventStore } from '../../storage/memory/memory-event-store.js';
 import { busContract, until } from '../bus.contract.js';
@@ -63,8 +63,38 @@ describe('redis bus: Redis is the fast path, the store the record', { skip: miss
     }
   });
 
+  test('Redis down when a node starts: it starts, delivers from the store, and subscribes once Redis is up', async () => {
+    const port = await freePort();
+    const url = `redis://127.0.0.1:${port}`;
+    const store = new MemoryEventStore();
+    const bus = await RedisBus.open({ url, prefix: 'late', store, onError: () => undefined, feed: { pollMs: 50 } });
+    let redis: { stop: () => Promise<void> } | undefined;
+    try {
+      const got: number[] = [];
+      bus.onEvents((events) => got.push(...events.map((e) => e.seq ?? -1)));
+      await appendAll(store, [draft(), draft()]); // another node's commits, while Redis is down
+      await until(() => got.length >= 2, 'events from the store', 3_000);
+      redis = await privateRedis(port);
+      await until(() => bus.filledFromStore >= 2, 'filled', 1_000);
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        try {
+          await bus.ping();
+          break;
+        } catch {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      }
+      await bus.ping();
+      assert.deepEqual(got, [1, 2]);
+    } finally {
+      await bus.close();
+      await redis?.stop();
+    }
+  });
+
   test('Redis restarted mid-stream: every node catches up from the store, in order, nothing missed or repeated', async () => {
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     let redis = await privateRedis(port);
     const url = `redis://127.0.0.1:${port}`;
     const store = new MemoryEventStore();

@@ -68,21 +68,29 @@ export class RedisBus implements Bus {
     this.#sub.on('close', () => options.onConnection?.(false));
   }
 
-  /** Connects both connections and subscribes; rejects when Redis cannot be reached. */
+  /**
+   * Connects and subscribes. Redis being down at start does not stop the instance: it
+   * delivers from the store (the feed's poll) and keeps reconnecting; once the subscription is
+   * in place it reads whatever it missed.
+   */
   static async open(options: RedisBusOptions): Promise<RedisBus> {
     const bus = new RedisBus(options);
+    bus.#feed.start();
     try {
       await Promise.all([bus.#pub.connect(), bus.#sub.connect()]);
-      await bus.#sub.subscribe(bus.#channel);
     } catch (err) {
-      bus.#pub.disconnect();
-      bus.#sub.disconnect();
-      throw err;
+      options.onError(err);
+      options.onConnection?.(false);
     }
-    bus.#subscribed = true;
-    bus.#feed.start();
-    // Anything committed between reading the head and subscribing.
-    void bus.#feed.catchUp();
+    // Queued by the subscriber connection until it is connected.
+    bus.#sub.subscribe(bus.#channel).then(
+      () => {
+        bus.#subscribed = true;
+        // Anything committed between reading the head and subscribing.
+        void bus.#feed.catchUp();
+      },
+      (err: unknown) => options.onError(err),
+    );
     return bus;
   }
 
