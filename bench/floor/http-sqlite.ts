@@ -64,8 +64,8 @@ function flush(): void {
   }
 }
 
-const bySession = db.prepare('SELECT body FROM events WHERE session_id = ? ORDER BY seq DESC LIMIT ?').pluck();
-const byType = db.prepare('SELECT body FROM events WHERE event_type = ? ORDER BY seq DESC LIMIT ?').pluck();
+const bySession = db.prepare("SELECT body FROM events WHERE tenant = 'default' AND session_id = ? ORDER BY seq DESC LIMIT ?").pluck();
+const byType = db.prepare("SELECT body FROM events WHERE tenant = 'default' AND event_type = ? ORDER BY seq DESC LIMIT ?").pluck();
 
 const server = createServer((req, res) => {
   if (req.method === 'GET') {

@@ -4,7 +4,7 @@
  * pre-serialised frame out to every subscriber with corked writes. `/ws/subscribe` registers
  * the socket after its first message (no filters: every subscriber gets everything, which is
  * what the fan-out scenarios measure). A first message with `"from":"earliest"` replays the
- * stored events first: pages of `SELECT body … WHERE seq > ? ORDER BY seq LIMIT 500` (only a
+ * stored events first: pages of `SELECT body … WHERE tenant = ? AND seq > ? ORDER BY seq LIMIT 500` (only a
  * `session_id` filter is honoured), each page written as pre-built frames to the corked socket,
  * the next page read once the socket has drained; then `{"type":"caught_up"}`. No live events
  * are held or merged meanwhile (the replay scenario publishes none).
@@ -68,8 +68,8 @@ function flush(): void {
 }
 
 const PAGE = 500;
-const pageAll = db.prepare('SELECT body FROM events WHERE seq > ? ORDER BY seq LIMIT ?').pluck();
-const pageBySession = db.prepare('SELECT body FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?').pluck();
+const pageAll = db.prepare("SELECT body FROM events WHERE tenant = 'default' AND seq > ? ORDER BY seq LIMIT ?").pluck();
+const pageBySession = db.prepare("SELECT body FROM events WHERE tenant = 'default' AND session_id = ? AND seq > ? ORDER BY seq LIMIT ?").pluck();
 /** Stored bodies end with `"seq":N}`. */
 const seqOf = (body: string): number => Number(body.slice(body.lastIndexOf(':') + 1, -1));
 
