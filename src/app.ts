@@ -33,6 +33,7 @@ import { HttpServer } from './http/server.js';
 import { streamRoutes } from './http/sse/stream-route.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { RateLimiter } from './limits/rate-limiter.js';
+import { withoutPassword } from './log/redact.js';
 import { createLogger, errorFields, type Logger } from './log/logger.js';
 import { PipelineCounters } from './stats/counters.js';
 import type { EventStore, IdGenerator } from './storage/event-store.js';
@@ -79,11 +80,11 @@ export interface App {
   stop(): Promise<void>;
 }
 
-/** The settings worth knowing in a log, never the API key. */
+/** The settings worth knowing in a log, never a secret (keys masked, URL passwords removed). */
 function describeConfig(config: Readonly<Config>): Record<string, unknown> {
   const { apiKey, jwtSecret, ...rest } = config;
   const masked = (v: string | null): string | null => (v === null ? null : '(set)');
-  return { ...rest, apiKey: masked(apiKey), jwtSecret: masked(jwtSecret) };
+  return { ...rest, apiKey: masked(apiKey), jwtSecret: masked(jwtSecret), databaseUrl: withoutPassword(config.databaseUrl), redisUrl: withoutPassword(config.redisUrl) };
 }
 
 interface Storage {
