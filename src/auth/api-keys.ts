@@ -95,7 +95,8 @@ export class MemoryApiKeyStore implements ApiKeyStore {
   }
 }
 
-interface Row {
+/** The `api_keys` table's row, as the SQL key stores read it. */
+export interface ApiKeyRow {
   id: string;
   tenant: string;
   name: string;
@@ -105,7 +106,7 @@ interface Row {
   revoked_us: number | null;
 }
 
-const toRecord = (r: Row): ApiKeyRecord => ({
+export const rowToApiKey = (r: ApiKeyRow): ApiKeyRecord => ({
   id: r.id,
   tenant: r.tenant,
   name: r.name,
@@ -135,8 +136,8 @@ export class SqliteApiKeyStore implements ApiKeyStore {
   }
 
   find(id: string): Promise<{ record: ApiKeyRecord; secretHash: string } | undefined> {
-    const row = this.#db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as Row | undefined;
-    return Promise.resolve(row === undefined ? undefined : { record: toRecord(row), secretHash: row.secret_hash });
+    const row = this.#db.prepare('SELECT * FROM api_keys WHERE id = ?').get(id) as ApiKeyRow | undefined;
+    return Promise.resolve(row === undefined ? undefined : { record: rowToApiKey(row), secretHash: row.secret_hash });
   }
 
   list(tenant: string | null): Promise<ApiKeyRecord[]> {
@@ -144,8 +145,8 @@ export class SqliteApiKeyStore implements ApiKeyStore {
       tenant === null
         ? this.#db.prepare('SELECT * FROM api_keys ORDER BY created_us DESC').all()
         : this.#db.prepare('SELECT * FROM api_keys WHERE tenant = ? ORDER BY created_us DESC').all(tenant)
-    ) as Row[];
-    return Promise.resolve(rows.map(toRecord));
+    ) as ApiKeyRow[];
+    return Promise.resolve(rows.map(rowToApiKey));
   }
 
   revoke(id: string, tenant: string | null, atUs: InstantUs): Promise<boolean> {

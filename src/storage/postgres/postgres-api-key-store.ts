@@ -5,28 +5,8 @@
  * lookup. Shares the event store's pool.
  */
 import type pg from 'pg';
-import type { ApiKeyRecord, ApiKeyStore } from '../../auth/api-keys.js';
-import { isScope } from '../../auth/principal.js';
+import { rowToApiKey, type ApiKeyRecord, type ApiKeyRow, type ApiKeyStore } from '../../auth/api-keys.js';
 import type { InstantUs } from '../../domain/timestamp.js';
-
-interface Row {
-  id: string;
-  tenant: string;
-  name: string;
-  scopes: string;
-  secret_hash: string;
-  created_us: number;
-  revoked_us: number | null;
-}
-
-const toRecord = (r: Row): ApiKeyRecord => ({
-  id: r.id,
-  tenant: r.tenant,
-  name: r.name,
-  scopes: r.scopes.split(' ').filter(isScope),
-  createdUs: r.created_us,
-  revokedUs: r.revoked_us,
-});
 
 export class PostgresApiKeyStore implements ApiKeyStore {
   readonly #pool: pg.Pool;
@@ -47,16 +27,16 @@ export class PostgresApiKeyStore implements ApiKeyStore {
   }
 
   async find(id: string): Promise<{ record: ApiKeyRecord; secretHash: string } | undefined> {
-    const [row] = (await this.#pool.query<Row>('SELECT * FROM api_keys WHERE id = $1', [id])).rows;
-    return row === undefined ? undefined : { record: toRecord(row), secretHash: row.secret_hash };
+    const [row] = (await this.#pool.query<ApiKeyRow>('SELECT * FROM api_keys WHERE id = $1', [id])).rows;
+    return row === undefined ? undefined : { record: rowToApiKey(row), secretHash: row.secret_hash };
   }
 
   async list(tenant: string | null): Promise<ApiKeyRecord[]> {
     const rows =
       tenant === null
-        ? (await this.#pool.query<Row>('SELECT * FROM api_keys ORDER BY created_us DESC')).rows
-        : (await this.#pool.query<Row>('SELECT * FROM api_keys WHERE tenant = $1 ORDER BY created_us DESC', [tenant])).rows;
-    return rows.map(toRecord);
+        ? (await this.#pool.query<ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_us DESC')).rows
+        : (await this.#pool.query<ApiKeyRow>('SELECT * FROM api_keys WHERE tenant = $1 ORDER BY created_us DESC', [tenant])).rows;
+    return rows.map(rowToApiKey);
   }
 
   async revoke(id: string, tenant: string | null, atUs: InstantUs): Promise<boolean> {

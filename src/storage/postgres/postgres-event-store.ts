@@ -39,6 +39,7 @@ import type {
   IdGenerator,
   StoreStats,
 } from '../event-store.js';
+import { EVENT_COLUMNS, rowToEvent, type EventRow } from '../event-row.js';
 import { randomEventId, scopedKey } from '../ids.js';
 import { sortTypeCounts } from '../type-counts.js';
 import { APPEND_LOCK, migrate } from './migrations.js';
@@ -50,18 +51,7 @@ export interface PostgresStoreOptions extends PostgresOptions {
   beforeCommit?: () => Promise<void>;
 }
 
-interface Row {
-  seq: number;
-  id: string;
-  tenant: TenantId;
-  event_type: EventType;
-  session_id: string | null;
-  user_id: string | null;
-  ts_us: number;
-  body: string;
-}
 
-const COLUMNS = 'seq, id, tenant, event_type, session_id, user_id, ts_us, body';
 /**
  * How an append opens, in one round trip: BEGIN, the append lock, then the head and latest
  * timestamp read by a statement of their own. Each statement sees what was committed when it
@@ -162,13 +152,23 @@ export class PostgresEventStore implements EventStore {
 
       const out: (AppendResult | undefined)[] = [];
       const fresh: { index: number; draft: EventDraft; seq: Seq; ts: InstantUs; key: string | null }[] = [];
+      // A key first used earlier in this batch: its event gets an id only once inserted.
+      const inBatch = new Map<string, { fingerprint: string; seq: Seq }>();
+      const laterCopies: { index: number; seq: Seq }[] = [];
       drafts.forEach((d, i) => {
         const key = scoped[i] ?? null;
         const tag = d.idempotency;
         if (key !== null && tag !== undefined) {
-          const k = known.get(key);
-          if (k !== undefined) {
-            out.push(k.fingerprint === tag.fingerprint ? { kind: 'duplicate', event: { seq: k.seq, id: k.id, json: k.json } } : { kind: 'conflict', key: tag.key });
+          const earlier = known.get(key);
+          const here = inBatch.get(key);
+          const fingerprint = earlier?.fingerprint ?? here?.fingerprint;
+          if (fingerprint !== undefined) {
+            if (fingerprint !== tag.fingerprint) out.push({ kind: 'conflict', key: tag.key });
+            else if (earlier !== undefined) out.push({ kind: 'duplicate', event: { seq: earlier.seq, id: earlier.id, json: earlier.json } });
+            else if (here !== undefined) {
+              laterCopies.push({ index: i, seq: here.seq });
+              out.push(undefined);
+            }
             return;
           }
         }
@@ -176,19 +176,16 @@ export class PostgresEventStore implements EventStore {
         lastTs = Math.max(d.receivedAtUs, lastTs);
         fresh.push({ index: i, draft: d, seq, ts: lastTs, key });
         out.push(undefined);
-        // Ids are drawn below; a later draft with the same key refers to this one.
-        if (key !== null && tag !== undefined) known.set(key, { fingerprint: tag.fingerprint, seq, id: '', json: '' });
+        if (key !== null && tag !== undefined) inBatch.set(key, { fingerprint: tag.fingerprint, seq });
       });
 
       const stored = await this.#insertEvents(client, fresh);
       for (const [i, e] of stored) out[i] = { kind: 'stored', event: e };
-      // Duplicates inside this batch point at the event stored for their key a moment ago.
       const bySeq = new Map([...stored.values()].map((e) => [e.seq, e]));
-      out.forEach((r, i) => {
-        if (r?.kind !== 'duplicate' || r.event.id !== '') return;
-        const e = bySeq.get(r.event.seq);
-        if (e !== undefined) out[i] = { kind: 'duplicate', event: { seq: e.seq, id: e.id, json: e.json } };
-      });
+      for (const c of laterCopies) {
+        const e = bySeq.get(c.seq);
+        if (e !== undefined) out[c.index] = { kind: 'duplicate', event: { seq: e.seq, id: e.id, json: e.json } };
+      }
 
       const keyed = fresh.filter((f) => f.key !== null);
       const perType = new Map<string, { tenant: TenantId; type: EventType; n: number; last: InstantUs }>();
@@ -289,8 +286,8 @@ export class PostgresEventStore implements EventStore {
   }
 
   async getById(tenant: TenantId, id: EventId): Promise<StoredEvent | undefined> {
-    const [row] = await this.#read<Row>(`SELECT ${COLUMNS} FROM events WHERE id = $1 AND tenant = $2`, [id, tenant]);
-    return row === undefined ? undefined : toEvent(row);
+    const [row] = await this.#read<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = $1 AND tenant = $2`, [id, tenant]);
+    return row === undefined ? undefined : rowToEvent(row);
   }
 
   async query(q: EventQuery): Promise<EventJson[]> {
@@ -440,7 +437,7 @@ export class PostgresEventStore implements EventStore {
   }
 
   async tail(afterSeq: Seq, limit: number): Promise<StoredEvent[]> {
-    return (await this.#read<Row>(`SELECT ${COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).map(toEvent);
+    return (await this.#read<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).map(rowToEvent);
   }
 
   async horizon(tenant: TenantId): Promise<Horizon> {
@@ -479,8 +476,4 @@ export class PostgresEventStore implements EventStore {
 
 function unavailable(cause: unknown): PipelineError {
   return new PipelineError('STORAGE_UNAVAILABLE', 'Event store unavailable', { cause });
-}
-
-function toEvent(r: Row): StoredEvent {
-  return { seq: r.seq, id: r.id, tenant: r.tenant, eventType: r.event_type, sessionId: r.session_id, userId: r.user_id, timestampUs: r.ts_us, json: r.body };
 }

@@ -33,24 +33,14 @@ import type {
   StoreStats,
   TypeCount,
 } from '../event-store.js';
+import { EVENT_COLUMNS, rowToEvent, type EventRow } from '../event-row.js';
 import { randomEventId, scopedKey } from '../ids.js';
 import { settle } from '../sync-call.js';
 import { sortTypeCounts } from '../type-counts.js';
 import { startCheckpointer, DEFAULT_CHECKPOINT_INTERVAL_MS, type Checkpointer } from './checkpointer.js';
 import { MIGRATIONS } from './migrations/index.js';
 
-interface Row {
-  seq: number;
-  id: string;
-  tenant: TenantId;
-  event_type: EventType;
-  session_id: string | null;
-  user_id: string | null;
-  ts_us: number;
-  body: string;
-}
 
-const COLUMNS = 'seq, id, tenant, event_type, session_id, user_id, ts_us, body';
 /**
  * WAL pages (4 KiB each) before SQLite checkpoints inside a commit, on the event loop. With the
  * background checkpointer running this is only a safety net. (Without it, SQLite's default of
@@ -128,7 +118,7 @@ export class SqliteEventStore implements EventStore {
       'INSERT INTO tenant_second_counts (tenant, second, n) VALUES (?, ?, ?) ON CONFLICT (tenant, second) DO UPDATE SET n = n + excluded.n',
     );
     this.#setMeta = this.#db.prepare('UPDATE meta SET value = ? WHERE key = ?');
-    this.#byId = this.#db.prepare(`SELECT ${COLUMNS} FROM events WHERE id = ?`);
+    this.#byId = this.#db.prepare(`SELECT ${EVENT_COLUMNS} FROM events WHERE id = ?`);
     this.#findKey = this.#db.prepare(
       'SELECT fingerprint, seq, id, body AS json FROM idempotency_keys WHERE key = ?',
     );
@@ -249,8 +239,8 @@ export class SqliteEventStore implements EventStore {
   getById(tenant: TenantId, id: EventId): Promise<StoredEvent | undefined> {
     return settle(() => {
       this.#assertOpen();
-      const row = this.#byId.get(id) as Row | undefined;
-      return row === undefined || row.tenant !== tenant ? undefined : toEvent(row);
+      const row = this.#byId.get(id) as EventRow | undefined;
+      return row === undefined || row.tenant !== tenant ? undefined : rowToEvent(row);
     });
   }
 
@@ -519,8 +509,8 @@ export class SqliteEventStore implements EventStore {
   tail(afterSeq: Seq, limit: number): Promise<StoredEvent[]> {
     return settle(() => {
       this.#assertOpen();
-      const rows = this.#statement(`SELECT ${COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as Row[];
-      return rows.map(toEvent);
+      const rows = this.#statement(`SELECT ${EVENT_COLUMNS} FROM events WHERE seq > ? ORDER BY seq LIMIT ?`).all(afterSeq, limit) as EventRow[];
+      return rows.map(rowToEvent);
     });
   }
 
@@ -561,18 +551,6 @@ export class SqliteEventStore implements EventStore {
   }
 }
 
-function toEvent(r: Row): StoredEvent {
-  return {
-    seq: r.seq,
-    id: r.id,
-    tenant: r.tenant,
-    eventType: r.event_type,
-    sessionId: r.session_id,
-    userId: r.user_id,
-    timestampUs: r.ts_us,
-    json: r.body,
-  };
-}
 
 function migrate(db: Database.Database): void {
   const current = db.pragma('user_version', { simple: true }) as number;
