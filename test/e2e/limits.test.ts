@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { join } from 'node:path';
 import { test } from 'node:test';
-import { mintApiKey, SqliteApiKeyStore } from '../../src/auth/api-keys.js';
 import { SseClient } from '../support/sse-client.js';
-import { event, postEvent, startServer } from '../support/server.js';
+import { event, mintKey, postEvent, startServer } from '../support/server.js';
 import { TestSocket } from '../support/ws-client.js';
 
 test('REQUIRE_AUTH: REST needs X-API-Key (checked before the body), WebSockets a header or api_key', async () => {
@@ -107,15 +105,8 @@ test('CORS is closed by default and open only to configured origins', async () =
 test('per-credential rate limits: one noisy key is limited, another key and the same key on WebSocket share nothing else', async () => {
   const srv = await startServer({ REQUIRE_AUTH: 'true', API_KEY: 'shared-admin-key', RATE_LIMIT_PUBLISH: '3/minute' });
   try {
-    const keyStore = new SqliteApiKeyStore(join(srv.dir, 'events.db'));
-    const mint = async (name: string): Promise<string> => {
-      const { record, key, secretHash } = mintApiKey({ tenant: 'default', name, scopes: ['publish'] }, Date.now() * 1000);
-      await keyStore.insert(record, secretHash);
-      return key;
-    };
-    const noisy = await mint('noisy');
-    const quiet = await mint('quiet');
-    await keyStore.close();
+    const noisy = await mintKey(srv, 'default', 'noisy', ['publish']);
+    const quiet = await mintKey(srv, 'default', 'quiet', ['publish']);
     for (let i = 0; i < 3; i++) assert.equal((await postEvent(srv.url, event(), { 'X-API-Key': noisy })).status, 201);
     const limited = await postEvent(srv.url, event(), { 'X-API-Key': noisy });
     assert.equal(limited.status, 429);

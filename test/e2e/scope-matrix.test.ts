@@ -6,14 +6,12 @@
  * upgrade (no 101), and first-message authentication closes with 4502 instead.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SignJWT } from 'jose';
 import { WebSocket } from 'ws';
 import { CloseCode } from '../../protocol/close-codes.js';
-import { mintApiKey, SqliteApiKeyStore } from '../../src/auth/api-keys.js';
 import type { Scope } from '../../src/auth/principal.js';
-import { event, startServer, type TestServer } from '../support/server.js';
+import { event, mintKey, startServer, type TestServer } from '../support/server.js';
 import { SseClient } from '../support/sse-client.js';
 import { TestSocket } from '../support/ws-client.js';
 
@@ -85,14 +83,11 @@ before(async () => {
   srv = await startServer({ REQUIRE_AUTH: 'true', API_KEY: SHARED, JWT_SECRET: SECRET, JWT_ISSUER: ISSUER, JWT_AUDIENCE: AUDIENCE, SSE_HEARTBEAT_MS: '60000' });
   const res = await fetch(`${srv.url}/api/v1/events`, { method: 'POST', headers: { 'X-API-Key': SHARED, 'Content-Type': 'application/json' }, body: JSON.stringify(event()) });
   storedId = ((await res.json()) as { id: string }).id;
-  const keyStore = new SqliteApiKeyStore(join(srv.dir, 'events.db'));
   const all: Scope[] = ['publish', 'subscribe', 'read', 'admin'];
   for (const scope of all) {
-    const { record, key, secretHash } = mintApiKey({ tenant: 'default', name: `only-${scope}`, scopes: [scope] }, Date.now() * 1000);
-    await keyStore.insert(record, secretHash);
+    const key = await mintKey(srv, 'default', `only-${scope}`, [scope]);
     credentials.push({ name: `key with ${scope}`, headers: { 'X-API-Key': key }, scopes: new Set([scope]) });
   }
-  await keyStore.close();
   credentials.push(
     { name: 'shared API_KEY', headers: { 'X-API-Key': SHARED }, scopes: new Set(all) },
     { name: 'JWT (publish subscribe read; admin is never granted)', headers: { Authorization: `Bearer ${await jwt({ scope: 'publish subscribe read admin' })}` }, scopes: new Set<Scope>(['publish', 'subscribe', 'read']) },

@@ -9,13 +9,11 @@
  * checked the same way at the end.
  */
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { SignJWT } from 'jose';
 import type { EventType } from '../../protocol/event-types.js';
-import { mintApiKey, SqliteApiKeyStore } from '../../src/auth/api-keys.js';
-import { startServer, type TestServer } from '../support/server.js';
+import { mintKey, startServer, type TestServer } from '../support/server.js';
 import { SseClient } from '../support/sse-client.js';
 import { TestSocket } from '../support/ws-client.js';
 
@@ -127,17 +125,14 @@ before(async () => {
     SSE_HEARTBEAT_MS: '60000',
   });
   // Keys are made the way the `keys` command makes them: straight into the server's database.
-  const keyStore = new SqliteApiKeyStore(join(srv.dir, 'events.db'));
   for (const tenant of TENANTS) {
-    const { record, key, secretHash } = mintApiKey({ tenant, name: `${tenant}-service`, scopes: ['publish', 'subscribe', 'read', 'admin'] }, Date.now() * 1000);
-    await keyStore.insert(record, secretHash);
+    const key = await mintKey(srv, tenant, `${tenant}-service`, ['publish', 'subscribe', 'read', 'admin']);
     keys.set(tenant, key);
     creds.push({ tenant, sessions: null, users: null, secret: key, label: `${tenant}/key` });
     creds.push({ tenant, sessions: ['s1'], users: null, secret: await token(tenant, { sessions: ['s1'] }), label: `${tenant}/teacher-s1` });
     creds.push({ tenant, sessions: ['s2', 's3'], users: null, secret: await token(tenant, { sessions: ['s2', 's3'] }), label: `${tenant}/teacher-s2s3` });
     creds.push({ tenant, sessions: null, users: ['u2'], secret: await token(tenant, { user_id: 'u2' }), label: `${tenant}/student-u2` });
   }
-  await keyStore.close();
   // The same sessions and users in every tenant, so only the tenant tells them apart.
   for (const tenant of TENANTS) {
     const key = creds.find((c) => c.tenant === tenant && c.sessions === null && c.users === null)!;

@@ -6,6 +6,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createApp, type App, type AppOptions } from '../../src/app.js';
+import { mintApiKey, SqliteApiKeyStore } from '../../src/auth/api-keys.js';
+import type { Scope } from '../../src/auth/principal.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { Config } from '../../src/config/schema.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -55,4 +57,19 @@ export async function postEvent(url: string, body: unknown, headers: Record<stri
 
 export function event(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { event_type: 'answer_submitted', source: 'quiz_engine', session_id: 's-1', user_id: 'u-1', payload: { q: 1 }, ...overrides };
+}
+
+/**
+ * Creates a scoped API key the way the `keys` command does, straight into the server's SQLite
+ * database (any tenant; the admin API only makes keys in its caller's tenant). Returns the key.
+ */
+export async function mintKey(srv: TestServer, tenant: string, name: string, scopes: Scope[]): Promise<string> {
+  const keyStore = new SqliteApiKeyStore(join(srv.dir, 'events.db'));
+  try {
+    const { record, key, secretHash } = mintApiKey({ tenant, name, scopes }, Date.now() * 1000);
+    await keyStore.insert(record, secretHash);
+    return key;
+  } finally {
+    await keyStore.close();
+  }
 }
